@@ -1,0 +1,64 @@
+"""The one settings object. Every `AKTE_*` environment variable is declared here, once, with its default.
+
+Defaults are the embedded set-up of `make run`: SQLite file and filesystem store under `var/`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.errors import ConfigurationError
+
+
+class Settings(BaseSettings):
+    """Validated, frozen configuration read from `AKTE_*` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="AKTE_", frozen=True, extra="ignore")
+
+    data_dir: Path = Field(Path("var"), description="Folder for the embedded database, blobs and secrets.")
+    database_url: str = Field(
+        "sqlite:///var/akte.db",
+        description="SQLAlchemy URL: sqlite:///PATH or postgresql+psycopg://USER@HOST/DB.",
+    )
+    blob_url: str = Field("file://var/blobs", description="Document store: file://DIR or s3://BUCKET?endpoint=URL.")
+    search_url: str = Field("db", description="Full-text index: 'db' (the database's own) or http://ES:9200.")
+    einvoice_rules: Path | None = Field(None, description="Directory of the official EN 16931/XRechnung rules.")
+    secret_key: str | None = Field(None, description="Flask secret; generated into DATA_DIR/secret_key if unset.")
+    host: str = Field("127.0.0.1", description="Address the web server binds to.")
+    port: int = Field(5000, ge=1, le=65535, description="Port of the web server.")
+    bpmn_dir: Path = Field(Path("bpmn"), description="Folder of shipped procedures deployed by `make run`.")
+    max_model_bytes: int = Field(
+        5 * 1024 * 1024, ge=1024, description="Largest BPMN/DMN/form file accepted for deployment."
+    )
+    script_timeout_seconds: float = Field(
+        2.0, gt=0, le=60, description="Time limit for one script task or condition inside the sandbox."
+    )
+    workflow_cache_size: int = Field(
+        256, ge=0, description="Running workflows kept deserialized in memory per process (0 disables)."
+    )
+    worker_poll_seconds: float = Field(1.0, gt=0, description="How often `akte worker` looks for due work.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql")):
+            raise ValueError("must start with sqlite: or postgresql")
+        return value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment (plus explicit overrides); invalid values raise ConfigurationError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "AKTE_" + str(first["loc"][0]).upper() if first["loc"] else "AKTE_*"
+        raise ConfigurationError(f"invalid setting {name}: {first['msg']}") from exc
+
+
+def known_environment_variables() -> set[str]:
+    """Every AKTE_* variable the settings object reads (used to check deployment files)."""
+    return {f"AKTE_{name.upper()}" for name in Settings.model_fields}
