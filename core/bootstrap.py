@@ -1,0 +1,54 @@
+"""The one place that wires everything: builds the services from `Settings`.
+
+`web.app.create_app` and the `akte` CLI call `bootstrap()`; nothing is wired at import time. This module is
+the single, declared exception to the layer rule (core may not import the layers above it otherwise).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.clock import Clock, SystemClock
+from core.db import Database
+from core.settings import Settings, load_settings
+from engine.context import EngineContext
+from engine.handlers import DEFAULT_REGISTRY, HandlerRegistry
+from engine.workflow.runtime import SpiffRuntime
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    engine: EngineContext
+
+
+def bootstrap(
+    settings: Settings | None = None, *, clock: Clock | None = None, handlers: HandlerRegistry | None = None
+) -> Services:
+    settings = settings or load_settings()
+    clock = clock or SystemClock()
+    db = Database(settings.database_url)
+    runtime = SpiffRuntime(settings.script_timeout_seconds, settings.workflow_cache_size)
+    engine = EngineContext(
+        runtime=runtime, handlers=handlers or DEFAULT_REGISTRY, clock=clock,
+        max_model_bytes=settings.max_model_bytes,
+    )
+    return Services(settings=settings, db=db, clock=clock, engine=engine)
+
+
+def secret_key(settings: Settings) -> str:
+    """AKTE_SECRET_KEY, or a key generated once into DATA_DIR/secret_key (mode 0600)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.data_dir) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key

@@ -1,0 +1,160 @@
+"""Database access: SQLAlchemy 2.0 engine, declarative base and the unit of work.
+
+A unit of work is one transaction. It rolls back unless `commit()` was called, so an exception half-way
+through an operation never leaves half-written state behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.types import TypeDecorator
+
+from core.errors import Conflict
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """Create the SQLAlchemy engine for `url`; an SQLite file's folder is created if missing."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+class UnitOfWork:
+    """One transaction: `with db.unit_of_work() as uow: ...; uow.commit()`."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._committed = False
+        self._after_commit: list[Callable[[], None]] = []
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if not self._committed:
+                self.session.rollback()
+        finally:
+            self.session.close()
+        if exc is not None:  # an autoflush inside a query may meet a concurrent change, too
+            conflict = as_conflict(exc)
+            if conflict is not None:
+                raise conflict from exc
+
+    def commit(self) -> None:
+        with concurrent_changes_as_conflict():
+            self.session.commit()
+        self._committed = True
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    def flush(self) -> None:
+        with concurrent_changes_as_conflict():
+            self.session.flush()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once this unit of work has committed (never after a rollback)."""
+        self._after_commit.append(callback)
+
+
+def as_conflict(exc: BaseException) -> Conflict | None:
+    """The domain `Conflict` for optimistic-lock failures and SQLite's busy snapshot, else None."""
+    if isinstance(exc, StaleDataError):
+        return Conflict("the object was changed concurrently; reload and try again")
+    if isinstance(exc, OperationalError) and ("locked" in str(exc.orig) or "busy" in str(exc.orig)):
+        return Conflict("the database is busy with a concurrent change; try again")
+    return None
+
+
+@contextmanager
+def concurrent_changes_as_conflict() -> Iterator[None]:
+    try:
+        yield
+    except (StaleDataError, OperationalError) as exc:
+        conflict = as_conflict(exc)
+        if conflict is None:
+            raise
+        raise conflict from exc
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self._sessions())
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A read-only convenience session (always rolled back)."""
+        with self.unit_of_work() as uow:
+            yield uow.session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,79 @@
+"""Human tasks: list and complete (the complete path of DESIGN.md section 2)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from core.db import UnitOfWork
+from core.errors import Conflict, Forbidden, NotFound
+from engine.context import EngineContext
+from engine.forms import validate_form_data
+from engine.instances import get_instance
+from engine.models import HumanTask, ProcessDefinition, ProcessInstance
+from engine.persistence import apply_snapshot, record_event
+from engine.views import InstanceView, TaskView, parse_uuid
+from engine.workflow.runtime import json_safe
+
+MAX_PAGE = 1000
+
+
+def list_tasks(
+    uow: UnitOfWork, *, instance_id: str | None = None, status: str = "open", assignee: str | None = None,
+    limit: int = 200,
+) -> list[TaskView]:
+    """Tasks from the materialised table only (never deserializes a workflow)."""
+    query = select(HumanTask).where(HumanTask.status == status)
+    if instance_id is not None:
+        query = query.where(HumanTask.instance_id == parse_uuid(instance_id, "process instance"))
+    if assignee is not None:
+        query = query.where(HumanTask.assignee == assignee)
+    query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+    return [TaskView.of(row) for row in uow.session.scalars(query.limit(min(max(limit, 1), MAX_PAGE)))]
+
+
+def get_task(uow: UnitOfWork, task_id: str | uuid.UUID) -> TaskView:
+    return TaskView.of(_task_row(uow, task_id))
+
+
+def _task_row(uow: UnitOfWork, task_id: str | uuid.UUID) -> HumanTask:
+    row = uow.session.get(HumanTask, parse_uuid(task_id, "task"))
+    if row is None:
+        raise NotFound(f"task {task_id} not found")
+    return row
+
+
+def complete_task(
+    uow: UnitOfWork, ctx: EngineContext, task_id: str | uuid.UUID, data: Any, *, user: str | None = None
+) -> InstanceView:
+    """Validate `data` against the task's form, complete it and run the instance until it waits.
+
+    Raises ValidationFailed (nothing saved), NotFound, Forbidden, or Conflict when the task is no longer
+    open or another completion of the same instance committed first.
+    """
+    row = _task_row(uow, task_id)
+    if row.status != "open":
+        raise Conflict(f"task {row.id} is already {row.status}")
+    if row.assignee and user and row.assignee != user:
+        raise Forbidden(f"task {row.id} is assigned to {row.assignee}")
+    payload = validate_form_data(row.form_schema, data)
+    instance = uow.session.get(ProcessInstance, row.instance_id)
+    assert instance is not None
+    if instance.status != "running":
+        raise Conflict(f"process instance {instance.id} is {instance.status}")
+    definition = uow.session.get(ProcessDefinition, instance.definition_id)
+    assert definition is not None
+    now = ctx.clock.now()
+    live = ctx.runtime.load(instance.id, instance.version, definition.id, definition.spec_json, instance.state)
+    snapshot = ctx.runtime.complete_user_task(live, row.id, dict(payload))
+    row.status, row.completed_at, row.completed_by = "completed", now, user
+    record_event(uow.session, instance.id, "task_completed", now, element_id=row.element_id, task_id=row.id,
+                 actor=user, payload={"data": json_safe(payload)})
+    apply_snapshot(uow.session, instance, definition, snapshot, now, user, ctx.runtime.evaluate)
+    uow.flush()
+    instance_id, row_version = instance.id, instance.version
+    uow.after_commit(lambda: ctx.runtime.remember(instance_id, row_version, live))
+    return get_instance(uow, instance.id)
+

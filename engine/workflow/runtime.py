@@ -1,0 +1,219 @@
+"""The SpiffWorkflow adapter: start, load, advance and snapshot workflows.
+
+Only plain dataclasses leave this module (`Snapshot`, `ReadyUserTask`, `Failure`); `LiveWorkflow` is an
+opaque handle the services pass back in. Deserialized workflows are kept in a small per-process cache
+keyed by instance id and row version, so a workflow that is already in memory at the version in the
+database is not deserialized again. A cached workflow is *taken out* while in use, so two threads never
+share one object; it goes back only after its transaction committed.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import traceback
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from core.errors import Conflict, NotFound
+from engine.workflow.sandbox import make_script_engine
+from engine.workflow.serializer import (
+    SERIALIZER_VERSION,
+    SpecBundle,
+    spec_bundle_from_json,
+    state_from_json,
+    state_to_json,
+)
+
+__all__ = ["SERIALIZER_VERSION", "Failure", "LiveWorkflow", "ReadyUserTask", "Snapshot", "SpiffRuntime"]
+
+
+@dataclass(frozen=True)
+class ReadyUserTask:
+    task_id: uuid.UUID
+    element_id: str
+    name: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Failure:
+    element_id: str
+    message: str
+    details: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    state_json: str
+    completed: bool
+    data: dict[str, Any]
+    ready_user_tasks: list[ReadyUserTask]
+    failure: Failure | None
+
+
+class LiveWorkflow:
+    """Opaque handle on a running workflow; only this module looks inside."""
+
+    __slots__ = ("_workflow",)
+
+    def __init__(self, workflow: BpmnWorkflow) -> None:
+        self._workflow = workflow
+
+
+def json_safe(value: Any) -> Any:
+    """Task data as plain JSON types (dates become ISO strings) for rows and API answers."""
+    return json.loads(json.dumps(value, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def parse_iso_duration(text: str, start: datetime) -> datetime:
+    """`start` plus an ISO-8601 duration such as P14D or PT2H (months/years by calendar)."""
+    parsed = TimerEventDefinition.parse_iso_duration(text)
+    delta: timedelta = TimerEventDefinition.get_timedelta_from_start(parsed, start)
+    return start + delta
+
+
+class _WorkflowCache:
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[uuid.UUID, tuple[int, BpmnWorkflow]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, instance_id: uuid.UUID, version: int) -> BpmnWorkflow | None:
+        with self._lock:
+            item = self._items.pop(instance_id, None)
+        if item is None or item[0] != version:
+            return None
+        return item[1]
+
+    def put(self, instance_id: uuid.UUID, version: int, workflow: BpmnWorkflow) -> None:
+        if self._size <= 0:
+            return
+        with self._lock:
+            self._items[instance_id] = (version, workflow)
+            self._items.move_to_end(instance_id)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def forget(self, instance_id: uuid.UUID) -> None:
+        with self._lock:
+            self._items.pop(instance_id, None)
+
+
+class SpiffRuntime:
+    """Runs workflows with the sandboxed script engine."""
+
+    def __init__(self, script_timeout_seconds: float = 2.0, cache_size: int = 256) -> None:
+        self._script_engine = make_script_engine(script_timeout_seconds)
+        self._bundles: dict[int, SpecBundle] = {}
+        self._bundle_lock = threading.Lock()
+        self._cache = _WorkflowCache(cache_size)
+
+    def _bundle(self, definition_id: int, spec_json: str) -> SpecBundle:
+        bundle = self._bundles.get(definition_id)
+        if bundle is None:
+            bundle = spec_bundle_from_json(spec_json)
+            with self._bundle_lock:
+                self._bundles[definition_id] = bundle
+        return bundle
+
+    def start(self, definition_id: int, spec_json: str, data: dict[str, Any]) -> tuple[LiveWorkflow, Snapshot]:
+        spec, subprocess_specs = self._bundle(definition_id, spec_json)
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self._script_engine)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        live = LiveWorkflow(workflow)
+        failure = self._advance(workflow)
+        return live, self._snapshot(workflow, failure)
+
+    def load(
+        self, instance_id: uuid.UUID, version: int, definition_id: int, spec_json: str, state_json: str
+    ) -> LiveWorkflow:
+        workflow = self._cache.take(instance_id, version)
+        if workflow is None:
+            workflow = state_from_json(state_json, self._bundle(definition_id, spec_json), self._script_engine)
+        return LiveWorkflow(workflow)
+
+    def remember(self, instance_id: uuid.UUID, version: int, live: LiveWorkflow) -> None:
+        """Keep a workflow whose state was committed at `version` for the next request."""
+        self._cache.put(instance_id, version, live._workflow)
+
+    def forget(self, instance_id: uuid.UUID) -> None:
+        self._cache.forget(instance_id)
+
+    def evaluate(self, expression: str, data: dict[str, Any]) -> Any:
+        """Evaluate an expression over process data in the sandbox (task metadata such as assignees)."""
+        return self._script_engine.environment.evaluate(expression, dict(data))
+
+    def complete_user_task(self, live: LiveWorkflow, task_id: uuid.UUID, data: dict[str, Any]) -> Snapshot:
+        """Complete a READY user/manual task with `data` and run until the workflow waits again."""
+        workflow = live._workflow
+        task = workflow.get_task_from_id(task_id)
+        if task is None:
+            raise NotFound(f"task {task_id} is not part of this instance")
+        if not task.task_spec.manual:
+            raise Conflict(f"task {task_id} is not a user task")
+        if task.state != TaskState.READY:
+            raise Conflict(f"task {task_id} is not open (state {TaskState.get_name(task.state)})")
+        task.data.update(data)
+        failure = self._run(workflow, task)
+        if failure is None:
+            failure = self._advance(workflow)
+        return self._snapshot(workflow, failure)
+
+    def _run(self, workflow: BpmnWorkflow, task: Any) -> Failure | None:
+        try:
+            task.run()
+        except Exception as exc:
+            return _failure(task.task_spec.bpmn_id or task.task_spec.name, exc)
+        return None
+
+    def _advance(self, workflow: BpmnWorkflow) -> Failure | None:
+        try:
+            workflow.do_engine_steps()
+        except Exception as exc:
+            task = getattr(exc, "task", None)
+            element = task.task_spec.bpmn_id if task is not None else "-"
+            return _failure(element or "-", exc)
+        return None
+
+    def _snapshot(self, workflow: BpmnWorkflow, failure: Failure | None) -> Snapshot:
+        ready = [
+            ReadyUserTask(
+                task_id=task.id,
+                element_id=task.task_spec.bpmn_id or task.task_spec.name,
+                name=task.task_spec.bpmn_name or task.task_spec.bpmn_id or task.task_spec.name,
+                data=task.data,
+            )
+            for task in workflow.get_tasks(state=TaskState.READY, manual=True)
+        ]
+        completed = bool(workflow.completed)
+        last = workflow.last_task
+        data = workflow.data if completed or last is None else last.data
+        return Snapshot(
+            state_json=state_to_json(workflow),
+            completed=completed,
+            data=json_safe(data),
+            ready_user_tasks=ready,
+            failure=failure,
+        )
+
+
+def _failure(element_id: str, exc: Exception) -> Failure:
+    cause = exc.__cause__ or getattr(exc, "exception", None) or exc
+    message = str(getattr(exc, "error_msg", None) or exc) or type(cause).__name__
+    details = "".join(traceback.format_exception(type(cause), cause, cause.__traceback__, limit=-3))
+    return Failure(element_id=element_id, message=message[:2000], details=details[-4000:])

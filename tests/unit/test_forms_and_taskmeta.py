@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from core.errors import ValidationFailed
+from engine.forms import validate_form_data
+from engine.taskmeta import resolve_assignee, resolve_groups, resolve_moment, resolve_priority
+
+SCHEMA = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {"name": {"type": "string"}, "persons": {"type": "array", "items": {
+        "type": "object", "required": ["age"], "properties": {"age": {"type": "integer", "minimum": 0}}}}},
+}
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def test_form_errors_name_each_field() -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        validate_form_data(SCHEMA, {"persons": [{"age": -1}, {}]})
+    assert set(caught.value.details) == {"name", "persons.0.age", "persons.1.age"}
+    assert validate_form_data(SCHEMA, {"name": "x"}) == {"name": "x"}
+
+
+def test_non_object_and_reserved_names_refused() -> None:
+    with pytest.raises(ValidationFailed):
+        validate_form_data(None, [1, 2])
+    with pytest.raises(ValidationFailed, match="reserved"):
+        validate_form_data(None, {"typename": "x"})
+
+
+def test_moments() -> None:
+    assert resolve_moment("P14D", {}, NOW) == datetime(2026, 1, 19, 9, 0, tzinfo=UTC)
+    assert resolve_moment("2026-02-01", {}, NOW) == datetime(2026, 2, 1, 23, 59, 59, tzinfo=UTC)
+    assert resolve_moment("2026-02-01T10:00:00+01:00", {}, NOW) == datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
+    assert resolve_moment("=deadline", {"deadline": "2026-03-01"}, NOW) == datetime(
+        2026, 3, 1, 23, 59, 59, tzinfo=UTC)
+    assert resolve_moment("=missing", {}, NOW) is None
+    assert resolve_moment("soon", {}, NOW) is None
+
+
+def test_people_and_priority() -> None:
+    assert resolve_assignee("=case.clerk", {"case": {"clerk": "anna"}}) == "anna"
+    assert resolve_assignee("ben", {}) == "ben"
+    assert resolve_assignee("${nobody}", {}) is None
+    assert resolve_groups(["a, b", "=extra"], {"extra": ["c"]}) == ["a", "b", "c"]
+    assert resolve_priority("=prio", {"prio": "90"}) == 90
+    assert resolve_priority("high", {}) == 50

@@ -1,0 +1,36 @@
+"""Flask application factory."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify
+
+from core.bootstrap import Services, bootstrap, secret_key
+from core.settings import Settings
+from web.api.v1 import bp as api_v1
+from web.errors import error_response, register_error_handlers
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Flask:
+    services = services or bootstrap(settings)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_key(services.settings),
+        MAX_CONTENT_LENGTH=services.settings.max_model_bytes * 20,
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["akte"] = services
+    register_error_handlers(app)
+    app.register_blueprint(api_v1)
+
+    @app.get("/health")
+    def health() -> tuple[Response, int]:
+        from sqlalchemy import text
+
+        try:
+            with services.db.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:
+            return error_response(503, "unavailable", f"database unreachable: {type(exc).__name__}")
+        return jsonify({"status": "ok", "database": services.db.backend}), 200
+
+    return app
