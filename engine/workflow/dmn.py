@@ -18,7 +18,7 @@ from SpiffWorkflow.dmn.specs.model import Decision
 from engine.workflow.expressions import ExpressionError, feel_to_python
 from engine.workflow.feel import unary_tests_to_python
 from engine.workflow.problems import ProblemList
-from engine.workflow.scriptcheck import check_source
+from engine.workflow.sandbox import check_source
 
 DMN_NAMESPACES = (
     "http://www.omg.org/spec/DMN/20151101/dmn.xsd",

@@ -12,7 +12,7 @@ from lxml import etree
 
 from engine.workflow.expressions import ExpressionError, is_juel, juel_to_python
 from engine.workflow.problems import ProblemList
-from engine.workflow.scriptcheck import check_source
+from engine.workflow.sandbox import check_source
 from engine.workflow.xmlutil import BPMN_NS, SPIFF_NS, bpmn_elements, camunda_attr, local
 
 _PYTHON_FORMATS = frozenset({"python", "py", "text/x-python", "text/python", "application/x-python"})

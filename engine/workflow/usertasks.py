@@ -17,7 +17,7 @@ from lxml import etree
 from engine.workflow.expressions import ExpressionError, is_juel, juel_to_python
 from engine.workflow.model_types import UserTaskMeta
 from engine.workflow.problems import ProblemList
-from engine.workflow.scriptcheck import check_source
+from engine.workflow.sandbox import check_source
 from engine.workflow.xmlutil import (
     BPMN_NS,
     CAMUNDA_NS,
