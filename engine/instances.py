@@ -12,7 +12,8 @@ from core.errors import NotFound
 from engine.context import EngineContext
 from engine.forms import require_object
 from engine.models import HumanTask, Incident, InstanceEvent, ProcessDefinition, ProcessInstance
-from engine.persistence import apply_snapshot, record_event
+from engine.persistence import record_event
+from engine.progress import Loaded, save
 from engine.views import EventView, IncidentView, InstanceView, TaskView, parse_uuid
 from engine.workflow.runtime import SERIALIZER_VERSION
 
@@ -34,7 +35,7 @@ def start_instance(
     payload = require_object(data if data is not None else {}, "data")
     definition = latest_definition(uow, key) if version is None else _definition_version(uow, key, version)
     now = ctx.clock.now()
-    live, snapshot = ctx.runtime.start(definition.id, definition.spec_json, dict(payload))
+    live, snapshot = ctx.runtime.start(definition.id, definition.spec_json, dict(payload), now)
     instance = ProcessInstance(
         id=uuid.uuid4(), definition_id=definition.id, process_key=definition.key, business_key=business_key,
         status="running", state=snapshot.state_json, serializer_version=SERIALIZER_VERSION, data={},
@@ -44,10 +45,7 @@ def start_instance(
     uow.flush()  # the instance row first: history and task rows refer to it
     record_event(uow.session, instance.id, "started", now, actor=started_by,
                  payload={"version": definition.version, "business_key": business_key})
-    apply_snapshot(uow.session, instance, definition, snapshot, now, started_by, ctx.runtime.evaluate)
-    uow.flush()
-    instance_id, row_version = instance.id, instance.version
-    uow.after_commit(lambda: ctx.runtime.remember(instance_id, row_version, live))
+    save(uow, ctx, Loaded(instance, definition, live), snapshot, now, started_by)
     return _view(uow, instance, definition)
 
 

@@ -112,6 +112,8 @@ class Incident(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("process_instance.id"), index=True)
     element_id: Mapped[str] = mapped_column(String(255))
+    task_id: Mapped[uuid.UUID | None] = mapped_column()
+    job_id: Mapped[uuid.UUID | None] = mapped_column()  # the failed service job `retry` re-schedules
     message: Mapped[str] = mapped_column(Text)
     details: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -131,3 +133,54 @@ class InstanceEvent(Base):
     actor: Mapped[str | None] = mapped_column(String(255))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Job(Base):
+    """Work the worker does for a waiting instance: fire a timer or call a service-task handler.
+
+    One row per waiting timer (`due_at` = when it fires) or service task (`due_at` = next attempt). A row
+    is claimed with `FOR UPDATE SKIP LOCKED`, executed and deleted in one transaction: exactly once.
+    `failed_at` is set when a service job used up its attempts (an incident is open; retry resets it).
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (Index("ix_job_runnable", "failed_at", "due_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # timer | service
+    instance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[uuid.UUID] = mapped_column()
+    element_id: Mapped[str] = mapped_column(String(255))
+    handler: Mapped[str | None] = mapped_column(String(255))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MessageSubscription(Base):
+    """An instance waiting at a message catch event, receive task or message boundary event."""
+
+    __tablename__ = "message_subscription"
+
+    task_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    instance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    element_id: Mapped[str] = mapped_column(String(255))
+    message_name: Mapped[str] = mapped_column(String(255), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BufferedMessage(Base):
+    """A message sent to a running instance before it reached its catch event; delivered on arrival."""
+
+    __tablename__ = "buffered_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_name: Mapped[str] = mapped_column(String(255), index=True)
+    instance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    correlation: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

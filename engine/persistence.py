@@ -1,4 +1,4 @@
-"""Writes a workflow snapshot back: instance row, human-task rows, incidents and history, in one session."""
+"""Writes a workflow snapshot back: instance row, human-task, job and subscription rows, incidents, history."""
 
 from __future__ import annotations
 
@@ -10,9 +10,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import taskmeta
-from engine.models import HumanTask, Incident, InstanceEvent, ProcessDefinition, ProcessInstance
+from engine.models import (
+    HumanTask,
+    Incident,
+    InstanceEvent,
+    Job,
+    MessageSubscription,
+    ProcessDefinition,
+    ProcessInstance,
+)
 from engine.taskmeta import Evaluator
 from engine.workflow.runtime import ReadyUserTask, Snapshot
+
+DEFAULT_MAX_ATTEMPTS = 3
 
 
 def record_event(
@@ -75,13 +85,53 @@ def apply_snapshot(
     instance.data = snapshot.data
     instance.updated_at = now
     _sync_human_tasks(session, instance, definition, snapshot, now, evaluate)
+    _sync_jobs(session, instance, snapshot, now)
+    _sync_subscriptions(session, instance, snapshot, now)
     if snapshot.failure is not None:
         failure = snapshot.failure
         session.add(Incident(instance_id=instance.id, element_id=failure.element_id, message=failure.message,
-                             details=failure.details, created_at=now))
+                             details=failure.details, task_id=failure.task_id, created_at=now))
         record_event(session, instance.id, "incident_opened", now, element_id=failure.element_id,
                      payload={"message": failure.message})
     if snapshot.completed and instance.status != "completed":
         instance.status = "completed"
         instance.ended_at = now
         record_event(session, instance.id, "ended", now, actor=actor)
+
+
+def _sync_jobs(session: Session, instance: ProcessInstance, snapshot: Snapshot, now: datetime) -> None:
+    """One job per waiting timer (due when it fires) and per waiting service task (due now)."""
+    wanted: dict[uuid.UUID, Job] = {}
+    for timer in snapshot.waits.timers:
+        wanted[timer.task_id] = Job(kind="timer", task_id=timer.task_id, element_id=timer.element_id,
+                                    handler=None, due_at=timer.due_at)
+    for call in snapshot.waits.service_calls:
+        wanted[call.task_id] = Job(kind="service", task_id=call.task_id, element_id=call.element_id,
+                                   handler=call.handler, due_at=now)
+    existing = {job.task_id: job for job in session.scalars(select(Job).where(Job.instance_id == instance.id))}
+    for task_id, job in existing.items():
+        if task_id not in wanted:
+            session.delete(job)
+    for task_id, job in wanted.items():
+        current = existing.get(task_id)
+        if current is None:
+            job.id, job.instance_id, job.created_at = uuid.uuid4(), instance.id, now
+            job.attempts, job.max_attempts = 0, DEFAULT_MAX_ATTEMPTS
+            session.add(job)
+        elif job.kind == "timer" and current.due_at != job.due_at:
+            current.due_at = job.due_at  # a cycle moved on to its next occurrence
+
+
+def _sync_subscriptions(session: Session, instance: ProcessInstance, snapshot: Snapshot, now: datetime) -> None:
+    wanted = {wait.task_id: wait for wait in snapshot.waits.messages}
+    existing = {
+        row.task_id: row
+        for row in session.scalars(select(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
+    }
+    for task_id, row in existing.items():
+        if task_id not in wanted:
+            session.delete(row)
+    for task_id, wait in wanted.items():
+        if task_id not in existing:
+            session.add(MessageSubscription(task_id=task_id, instance_id=instance.id, element_id=wait.element_id,
+                                            message_name=wait.name, created_at=now))

@@ -12,8 +12,9 @@ from core.errors import Conflict, Forbidden, NotFound
 from engine.context import EngineContext
 from engine.forms import validate_form_data
 from engine.instances import get_instance
-from engine.models import HumanTask, ProcessDefinition, ProcessInstance
-from engine.persistence import apply_snapshot, record_event
+from engine.models import HumanTask, ProcessInstance
+from engine.persistence import record_event
+from engine.progress import load, save
 from engine.views import InstanceView, TaskView, parse_uuid
 from engine.workflow.runtime import json_safe
 
@@ -63,17 +64,12 @@ def complete_task(
     assert instance is not None
     if instance.status != "running":
         raise Conflict(f"process instance {instance.id} is {instance.status}")
-    definition = uow.session.get(ProcessDefinition, instance.definition_id)
-    assert definition is not None
     now = ctx.clock.now()
-    live = ctx.runtime.load(instance.id, instance.version, definition.id, definition.spec_json, instance.state)
-    snapshot = ctx.runtime.complete_user_task(live, row.id, dict(payload))
+    loaded = load(uow, ctx, instance)
+    snapshot = ctx.runtime.complete_user_task(loaded.live, row.id, dict(payload), now)
     row.status, row.completed_at, row.completed_by = "completed", now, user
     record_event(uow.session, instance.id, "task_completed", now, element_id=row.element_id, task_id=row.id,
                  actor=user, payload={"data": json_safe(payload)})
-    apply_snapshot(uow.session, instance, definition, snapshot, now, user, ctx.runtime.evaluate)
-    uow.flush()
-    instance_id, row_version = instance.id, instance.version
-    uow.after_commit(lambda: ctx.runtime.remember(instance_id, row_version, live))
+    save(uow, ctx, loaded, snapshot, now, user)
     return get_instance(uow, instance.id)
 

@@ -19,10 +19,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from core.errors import Conflict, NotFound
+from engine.workflow import clocked
 from engine.workflow.sandbox import make_script_engine
 from engine.workflow.serializer import (
     SERIALIZER_VERSION,
@@ -31,8 +35,10 @@ from engine.workflow.serializer import (
     state_from_json,
     state_to_json,
 )
+from engine.workflow.servicetask import DeferredServiceTask
+from engine.workflow.waits import Waits, collect_waits, element_id
 
-__all__ = ["SERIALIZER_VERSION", "Failure", "LiveWorkflow", "ReadyUserTask", "Snapshot", "SpiffRuntime"]
+__all__ = ["SERIALIZER_VERSION", "Failure", "LiveWorkflow", "ReadyUserTask", "Snapshot", "SpiffRuntime", "Waits"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class Failure:
     element_id: str
     message: str
     details: str
+    task_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,7 @@ class Snapshot:
     data: dict[str, Any]
     ready_user_tasks: list[ReadyUserTask]
     failure: Failure | None
+    waits: Waits
 
 
 class LiveWorkflow:
@@ -130,13 +138,16 @@ class SpiffRuntime:
                 self._bundles[definition_id] = bundle
         return bundle
 
-    def start(self, definition_id: int, spec_json: str, data: dict[str, Any]) -> tuple[LiveWorkflow, Snapshot]:
+    def start(
+        self, definition_id: int, spec_json: str, data: dict[str, Any], now: datetime
+    ) -> tuple[LiveWorkflow, Snapshot]:
         spec, subprocess_specs = self._bundle(definition_id, spec_json)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self._script_engine)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
         live = LiveWorkflow(workflow)
-        failure = self._advance(workflow)
+        with clocked.at(now):
+            failure = self._advance(workflow)
         return live, self._snapshot(workflow, failure)
 
     def load(
@@ -158,27 +169,113 @@ class SpiffRuntime:
         """Evaluate an expression over process data in the sandbox (task metadata such as assignees)."""
         return self._script_engine.environment.evaluate(expression, dict(data))
 
-    def complete_user_task(self, live: LiveWorkflow, task_id: uuid.UUID, data: dict[str, Any]) -> Snapshot:
+    def complete_user_task(
+        self, live: LiveWorkflow, task_id: uuid.UUID, data: dict[str, Any], now: datetime
+    ) -> Snapshot:
         """Complete a READY user/manual task with `data` and run until the workflow waits again."""
         workflow = live._workflow
-        task = workflow.get_task_from_id(task_id)
-        if task is None:
-            raise NotFound(f"task {task_id} is not part of this instance")
+        task = _task(workflow, task_id)
         if not task.task_spec.manual:
             raise Conflict(f"task {task_id} is not a user task")
-        if task.state != TaskState.READY:
-            raise Conflict(f"task {task_id} is not open (state {TaskState.get_name(task.state)})")
+        _require_state(task, TaskState.READY)
         task.data.update(data)
-        failure = self._run(workflow, task)
-        if failure is None:
+        with clocked.at(now):
+            failure = self._run(workflow, task)
+            if failure is None:
+                failure = self._advance(workflow)
+        return self._snapshot(workflow, failure)
+
+    def fire_timers(self, live: LiveWorkflow, now: datetime) -> Snapshot:
+        """Let every timer due at `now` fire and run until the workflow waits again."""
+        workflow = live._workflow
+        with clocked.at(now):
+            try:
+                workflow.refresh_timers()
+            except Exception as exc:
+                return self._snapshot(workflow, _failure("-", exc))
             failure = self._advance(workflow)
         return self._snapshot(workflow, failure)
+
+    def service_call(self, live: LiveWorkflow, task_id: uuid.UUID) -> tuple[str, dict[str, Any]]:
+        """The handler name and evaluated input parameters of a waiting service task."""
+        task = _task(live._workflow, task_id)
+        if not isinstance(task.task_spec, DeferredServiceTask):
+            raise Conflict(f"task {task_id} is not a service task")
+        _require_state(task, TaskState.STARTED)
+        params = {name: param["value"] for name, param in task.task_spec.evaluate_params(task).items()}
+        return str(task.task_spec.operation_name), json_safe(params)
+
+    def complete_service_task(
+        self, live: LiveWorkflow, task_id: uuid.UUID, result: dict[str, Any] | None, now: datetime
+    ) -> Snapshot:
+        """Store a handler's result (in the model's result variable, else merged) and complete the task."""
+        workflow = live._workflow
+        task = _task(workflow, task_id)
+        _require_state(task, TaskState.STARTED)
+        variable = str(task.task_spec.result_variable)
+        if variable.startswith("spiff__"):  # the model named no result variable
+            task.data.update(result or {})
+        else:
+            task.data[variable] = result
+        with clocked.at(now):
+            task.complete()
+            failure = self._advance(workflow)
+        return self._snapshot(workflow, failure)
+
+    def throw_error(
+        self, live: LiveWorkflow, task_id: uuid.UUID, code: str, message: str, now: datetime
+    ) -> Snapshot | None:
+        """Deliver BPMN error `code` to an error boundary event on the task; None if none catches it."""
+        workflow = live._workflow
+        task = _task(workflow, task_id)
+        for boundary in workflow.get_tasks(state=TaskState.WAITING):
+            definition = getattr(boundary.task_spec, "event_definition", None)
+            if (
+                boundary.parent is task.parent
+                and isinstance(definition, ErrorEventDefinition)
+                and definition.code in (None, "", code)
+            ):
+                boundary.data.update({"error_code": code, "error_message": message})
+                with clocked.at(now):
+                    boundary.task_spec.catch(boundary, BpmnEvent(definition, {"error_code": code}))
+                    failure = self._advance(workflow)
+                return self._snapshot(workflow, failure)
+        return None
+
+    def deliver_message(
+        self, live: LiveWorkflow, task_id: uuid.UUID, payload: dict[str, Any], now: datetime
+    ) -> Snapshot:
+        """Deliver a message to the waiting catch event/receive task `task_id` (payload becomes task data)."""
+        workflow = live._workflow
+        task = _task(workflow, task_id)
+        _require_state(task, TaskState.WAITING)
+        definition = task.task_spec.event_definition
+        task.data.update(payload)
+        with clocked.at(now):
+            task.task_spec.catch(task, BpmnEvent(definition, dict(payload)))
+            failure = self._advance(workflow)
+        return self._snapshot(workflow, failure)
+
+    def retry_failed_tasks(self, live: LiveWorkflow, now: datetime) -> Snapshot:
+        """Make every task that failed (ERROR) ready again and run until the workflow waits."""
+        workflow = live._workflow
+        for task in workflow.get_tasks(state=TaskState.ERROR):
+            task._set_state(TaskState.READY)
+        with clocked.at(now):
+            failure = self._advance(workflow)
+        return self._snapshot(workflow, failure)
+
+    def cancel(self, live: LiveWorkflow) -> Snapshot:
+        """Cancel every unfinished task of the workflow."""
+        workflow = live._workflow
+        workflow.cancel()
+        return self._snapshot(workflow, None)
 
     def _run(self, workflow: BpmnWorkflow, task: Any) -> Failure | None:
         try:
             task.run()
         except Exception as exc:
-            return _failure(task.task_spec.bpmn_id or task.task_spec.name, exc)
+            return _failure(task.task_spec.bpmn_id or task.task_spec.name, exc, task.id)
         return None
 
     def _advance(self, workflow: BpmnWorkflow) -> Failure | None:
@@ -187,7 +284,7 @@ class SpiffRuntime:
         except Exception as exc:
             task = getattr(exc, "task", None)
             element = task.task_spec.bpmn_id if task is not None else "-"
-            return _failure(element or "-", exc)
+            return _failure(element or "-", exc, task.id if task is not None else None)
         return None
 
     def _snapshot(self, workflow: BpmnWorkflow, failure: Failure | None) -> Snapshot:
@@ -209,11 +306,24 @@ class SpiffRuntime:
             data=json_safe(data),
             ready_user_tasks=ready,
             failure=failure,
+            waits=collect_waits(workflow) if not completed else Waits([], [], []),
         )
 
 
-def _failure(element_id: str, exc: Exception) -> Failure:
+def _task(workflow: BpmnWorkflow, task_id: uuid.UUID) -> Any:
+    try:
+        return workflow.get_task_from_id(task_id)
+    except TaskNotFoundException:
+        raise NotFound(f"task {task_id} is not part of this instance") from None
+
+
+def _require_state(task: Any, state: int) -> None:
+    if task.state != state:
+        raise Conflict(f"task {task.id} ({element_id(task)}) is not waiting (state {TaskState.get_name(task.state)})")
+
+
+def _failure(element_id: str, exc: Exception, task_id: uuid.UUID | None = None) -> Failure:
     cause = exc.__cause__ or getattr(exc, "exception", None) or exc
     message = str(getattr(exc, "error_msg", None) or exc) or type(cause).__name__
     details = "".join(traceback.format_exception(type(cause), cause, cause.__traceback__, limit=-3))
-    return Failure(element_id=element_id, message=message[:2000], details=details[-4000:])
+    return Failure(element_id=element_id, message=message[:2000], details=details[-4000:], task_id=task_id)

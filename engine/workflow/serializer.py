@@ -18,7 +18,9 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-SERIALIZER_VERSION = "spiffworkflow-3.2.0/1.5"
+from engine.workflow.servicetask import SERIALIZER_CONFIG
+
+SERIALIZER_VERSION = "spiffworkflow-3.2.0/1.5/akte-2"
 
 SpecBundle = tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]
 
@@ -47,8 +49,9 @@ class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):
 
 
 def _build_serializers() -> tuple[BpmnWorkflowSerializer, BpmnWorkflowSerializer]:
-    spec_serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
-    state_config = dict(SPIFF_CONFIG)
+    spec_config = {**SPIFF_CONFIG, **SERIALIZER_CONFIG}
+    spec_serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(spec_config))
+    state_config = dict(spec_config)
     state_config[BpmnWorkflow] = _StateOnlyWorkflowConverter
     state_serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(state_config))
     return spec_serializer, state_serializer

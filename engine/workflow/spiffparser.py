@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
@@ -12,6 +12,7 @@ from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.workflow.dmn import DecisionInfo, DecisionParser, parsed_decision
+from engine.workflow.servicetask import PARSER_OVERRIDES
 
 
 @cache
@@ -20,6 +21,8 @@ def _dmn_validator(schema_path: str) -> BpmnValidator:
 
 
 class AkteBpmnParser(SpiffBpmnParser):
+    OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, Any]] = {**SpiffBpmnParser.OVERRIDE_PARSER_CLASSES, **PARSER_OVERRIDES}
+
     def __init__(self) -> None:
         super().__init__(validator=VALIDATOR)
 

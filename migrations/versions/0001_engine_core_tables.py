@@ -1,7 +1,7 @@
 """engine core tables
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 00:27:27.235625
 """
 from alembic import op
