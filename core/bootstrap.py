@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from core.clock import Clock, SystemClock
@@ -36,6 +37,7 @@ def bootstrap(
     engine = EngineContext(
         runtime=runtime, handlers=handlers or DEFAULT_REGISTRY, clock=clock,
         max_model_bytes=settings.max_model_bytes,
+        message_buffer=timedelta(seconds=settings.message_buffer_seconds),
     )
     return Services(settings=settings, db=db, clock=clock, engine=engine)
 

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
         256, ge=0, description="Running workflows kept deserialized in memory per process (0 disables)."
     )
     worker_poll_seconds: float = Field(1.0, gt=0, description="How often `akte worker` looks for due work.")
+    message_buffer_seconds: int = Field(
+        7 * 24 * 3600, ge=0, description="How long a message that arrived early waits for its catch event."
+    )
 
     @field_validator("database_url")
     @classmethod

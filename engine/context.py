@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from core.clock import Clock
 from engine.handlers import HandlerRegistry
@@ -15,3 +16,4 @@ class EngineContext:
     handlers: HandlerRegistry
     clock: Clock
     max_model_bytes: int
+    message_buffer: timedelta = timedelta(days=7)

@@ -42,3 +42,12 @@ def service_task(name: str, registry: HandlerRegistry = DEFAULT_REGISTRY) -> Cal
         return handler
 
     return decorate
+
+
+class BpmnError(Exception):
+    """Raised by a handler to throw a BPMN error: an error boundary event with this code catches it."""
+
+    def __init__(self, code: str, message: str = "") -> None:
+        super().__init__(message or code)
+        self.code = code
+        self.message = message or code

@@ -70,11 +70,12 @@ class IncidentView:
     message: str
     created_at: str
     resolved_at: str | None
+    task_id: str | None = None
 
     @classmethod
     def of(cls, row: Incident) -> IncidentView:
         return cls(row.id, str(row.instance_id), row.element_id, row.message, row.created_at.isoformat(),
-                   _iso(row.resolved_at))
+                   _iso(row.resolved_at), str(row.task_id) if row.task_id else None)
 
 
 @dataclass(frozen=True)

@@ -8,19 +8,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
-from core.bootstrap import Services, bootstrap
 from core.errors import AkteError, ConfigurationError, Conflict, Forbidden, NotFound, ValidationFailed
 from core.settings import load_settings
+from web.cli_ops import register as register_ops
+from web.cli_support import parse_json, print_json, services_from_env
 
 EXIT_INVALID, EXIT_NOT_FOUND = 2, 3
 MODEL_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".json")
@@ -52,35 +50,6 @@ def _fail(error: AkteError) -> None:
              EXIT_NOT_FOUND if isinstance(error, NotFound | Conflict | Forbidden) else 1)
 
 
-@contextmanager
-def _services() -> Iterator[Services]:
-    services = bootstrap(load_settings())
-    try:
-        yield services
-    finally:
-        services.db.dispose()
-
-
-def _parse_json(value: str | None, option: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    try:
-        parsed = json.loads(value)
-    except json.JSONDecodeError as exc:
-        raise ValidationFailed(f"{option} is not valid JSON: {exc.msg} at position {exc.pos}") from exc
-    if not isinstance(parsed, dict):
-        raise ValidationFailed(f"{option} must be a JSON object")
-    return parsed
-
-
-def _print_json(value: Any) -> None:
-    if isinstance(value, list):
-        value = [dataclasses.asdict(item) for item in value]
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = dataclasses.asdict(value)
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
-
-
 @click.group(cls=AkteGroup)
 @click.version_option(package_name="akte")
 def cli() -> None:
@@ -97,7 +66,7 @@ def db_upgrade() -> None:
     """Bring the database to the newest schema (an empty one is created)."""
     from core.migrate import head_revision, upgrade
 
-    with _services() as services:
+    with services_from_env() as services:
         upgrade(services.db)
         click.echo(f"database at revision {head_revision(services.db)}", err=True)
 
@@ -123,7 +92,7 @@ def deploy(paths: tuple[str, ...], user: str | None, as_json: bool) -> None:
     from engine.deploy import deploy as deploy_models
     from engine.deploy import read_source_files
 
-    with _services() as services:
+    with services_from_env() as services:
         files = read_source_files(expand_model_paths(paths), services.settings.max_model_bytes)
         if not files:
             raise ValidationFailed("no BPMN, DMN or form files found in " + " ".join(paths))
@@ -133,7 +102,7 @@ def deploy(paths: tuple[str, ...], user: str | None, as_json: bool) -> None:
     for warning in result.warnings:
         click.echo(f"{warning} (warning)", err=True)
     if as_json:
-        _print_json(result)
+        print_json(result)
         return
     if result.deployment_id is not None:
         click.echo(result.deployment_id)
@@ -154,10 +123,10 @@ def definition_list(key: str | None, as_json: bool) -> None:
     """List deployed process versions."""
     from engine.deploy import list_definitions
 
-    with _services() as services, services.db.unit_of_work() as uow:
+    with services_from_env() as services, services.db.unit_of_work() as uow:
         rows = list_definitions(uow, key=key)
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     for row in rows:
         click.echo(f"{row.key}\tv{row.version}\t{row.name}\t{row.deployed_at}\t{row.sha256[:12]}")
@@ -179,8 +148,8 @@ def instance_start(key: str, data: str | None, business_key: str | None, version
     """Start an instance of process KEY; prints its id."""
     from engine.instances import start_instance
 
-    payload = _parse_json(data, "--data")
-    with _services() as services, services.db.unit_of_work() as uow:
+    payload = parse_json(data, "--data")
+    with services_from_env() as services, services.db.unit_of_work() as uow:
         view = start_instance(uow, services.engine, key, payload, business_key=business_key,
                               started_by=user, version=version)
         uow.commit()
@@ -194,10 +163,10 @@ def instance_show(instance_id: str, as_json: bool) -> None:
     """Show an instance: status, data, open tasks, incidents and history."""
     from engine.instances import get_instance
 
-    with _services() as services, services.db.unit_of_work() as uow:
+    with services_from_env() as services, services.db.unit_of_work() as uow:
         view = get_instance(uow, instance_id, with_history=True)
     if as_json:
-        _print_json(view)
+        print_json(view)
         return
     click.echo(f"{view.id}  {view.process_key} v{view.process_version}  {view.status}")
     click.echo(f"data: {json.dumps(view.data, ensure_ascii=False)}")
@@ -223,10 +192,10 @@ def task_list(instance_id: str | None, assignee: str | None, as_json: bool) -> N
     """List open tasks."""
     from engine.tasks import list_tasks
 
-    with _services() as services, services.db.unit_of_work() as uow:
+    with services_from_env() as services, services.db.unit_of_work() as uow:
         rows = list_tasks(uow, instance_id=instance_id, assignee=assignee)
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     for row in rows:
         click.echo(f"{row.id}\t{row.name}\t{row.process_key}\t{row.assignee or '-'}\t"
@@ -241,8 +210,8 @@ def task_complete(task_id: str, data: str, user: str | None) -> None:
     """Complete TASK_ID with --data (validated against the task's form)."""
     from engine.tasks import complete_task
 
-    payload = _parse_json(data, "--data")
-    with _services() as services, services.db.unit_of_work() as uow:
+    payload = parse_json(data, "--data")
+    with services_from_env() as services, services.db.unit_of_work() as uow:
         view = complete_task(uow, services.engine, task_id, payload, user=user)
         uow.commit()
     click.echo(f"instance {view.id} is {view.status}; {len(view.open_tasks)} open task(s)", err=True)
@@ -258,6 +227,9 @@ def serve(host: str | None, port: int | None) -> None:
     settings = load_settings()
     app = create_app(settings)
     app.run(host=host or settings.host, port=port or settings.port, threaded=True)
+
+
+register_ops(cli, instance)
 
 
 def main() -> None:

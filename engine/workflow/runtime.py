@@ -238,6 +238,7 @@ class SpiffRuntime:
                 boundary.data.update({"error_code": code, "error_message": message})
                 with clocked.at(now):
                     boundary.task_spec.catch(boundary, BpmnEvent(definition, {"error_code": code}))
+                    boundary.task_spec._update(boundary)
                     failure = self._advance(workflow)
                 return self._snapshot(workflow, failure)
         return None
@@ -253,6 +254,7 @@ class SpiffRuntime:
         task.data.update(payload)
         with clocked.at(now):
             task.task_spec.catch(task, BpmnEvent(definition, dict(payload)))
+            task.task_spec._update(task)
             failure = self._advance(workflow)
         return self._snapshot(workflow, failure)
 
