@@ -17,12 +17,12 @@ $(STAMP): setup.cfg pyproject.toml
 
 install: $(STAMP)
 
-## make run: embedded SQLite + filesystem store under var/, shipped procedures deployed, web app served.
+## make run: embedded SQLite + filesystem store under var/, shipped procedures deployed, worker + web app.
 run: install
 	mkdir -p var
 	$(BIN)/akte db upgrade
 	@if ls bpmn/*/*.bpmn >/dev/null 2>&1; then $(BIN)/akte deploy bpmn; fi
-	$(BIN)/akte serve
+	$(BIN)/akte worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; $(BIN)/akte serve
 
 lint: install
 	$(BIN)/ruff check .
@@ -38,6 +38,7 @@ test: install lint typecheck
 bench: install
 	$(BIN)/python -m bench.engine --backend sqlite
 	$(BIN)/python -m bench.engine --backend postgresql
+	$(BIN)/python -m bench.timers
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

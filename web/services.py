@@ -15,8 +15,10 @@ def services() -> Services:
     return found
 
 
-def json_body() -> dict[str, Any]:
+def json_body(*, required: bool = True) -> dict[str, Any]:
     """The request's JSON object; a missing or malformed body is a 400 with a clear message."""
+    if not required and not request.get_data(cache=True):
+        return {}
     if not request.is_json:
         raise ValidationFailed("the request body must be JSON (Content-Type: application/json)")
     body = request.get_json(silent=True)

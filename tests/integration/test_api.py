@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from io import BytesIO
 
 import pytest
@@ -84,3 +85,32 @@ def test_rejected_deployment_lists_problems_and_stores_nothing(client: FlaskClie
 def test_health(client: FlaskClient, services: Services) -> None:
     response = client.get("/health")
     assert response.status_code == 200 and response.json["database"] == services.db.backend
+
+
+def test_messages_lifecycle_and_incidents_by_api(client: FlaskClient, services: Services) -> None:
+    from engine.jobs import run_due_jobs
+
+    assert _upload(client, "letter_wait.bpmn").status_code == 201
+    started = client.post("/api/v1/process-instances", json={"key": "letter_wait", "data": {"ref": "A-1"}})
+    instance_id = started.json["id"]
+    services.clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]
+    assert run_due_jobs(services.db, services.engine) == 1
+
+    missing = client.post("/api/v1/messages", json={"name": "letter_received", "correlate": {"ref": "nope"}})
+    assert missing.status_code == 404 and "no instance waits" in missing.json["error"]["message"]
+    invalid = client.post("/api/v1/messages", json={"name": "letter_received", "correlate": ["ref"]})
+    assert invalid.status_code == 400 and invalid.json["error"]["details"] == {"correlate": "must be an object"}
+
+    suspended = client.post(f"/api/v1/process-instances/{instance_id}/suspend", json={"user": "sup"})
+    assert suspended.status_code == 200 and suspended.json["status"] == "suspended"
+    assert client.post(f"/api/v1/process-instances/{instance_id}/suspend").status_code == 409
+    assert client.post(f"/api/v1/process-instances/{instance_id}/resume").json["status"] == "running"
+
+    delivered = client.post("/api/v1/messages", json={"name": "letter_received", "correlate": {"ref": "A-1"},
+                                                      "data": {"pages": 3}})
+    assert delivered.status_code == 200
+    assert delivered.json == {"outcome": "delivered", "instance_ids": [instance_id]}
+    shown = client.get(f"/api/v1/process-instances/{instance_id}").json
+    assert shown["status"] == "completed" and shown["data"]["pages"] == 3
+    assert client.get("/api/v1/incidents").json == []
+    assert client.post("/api/v1/incidents/5/retry").status_code == 404

@@ -98,3 +98,40 @@ def test_deploy_folder_and_listing(services: Services) -> None:
     assert "allgemeine_anfrage" in {row["key"] for row in listed}
     again = akte(services, "deploy", str(REPO / "bpmn"))
     assert again.returncode == 0 and again.stdout.strip() == "" and "unchanged" in again.stderr
+
+
+def test_worker_messages_and_lifecycle_by_cli(services: Services) -> None:
+    assert akte(services, "deploy", str(MODELS / "letter_wait.bpmn")).returncode == 0
+    first = akte(services, "instance", "start", "letter_wait", "--data", '{"ref": "A-1"}').stdout.strip()
+    second = akte(services, "instance", "start", "letter_wait", "--data", '{"ref": "B-2"}').stdout.strip()
+
+    worked = akte(services, "worker", "--once")
+    assert worked.returncode == 0, worked.stderr
+    assert "2 job(s) done" in worked.stderr
+
+    unknown = akte(services, "message", "send", "letter_received", "--correlate", "ref=Z-9")
+    assert unknown.returncode == 3 and "no instance waits" in unknown.stderr
+    assert unknown.stderr.count("\n") == 1 and "Traceback" not in unknown.stderr
+    bad = akte(services, "message", "send", "letter_received", "--correlate", "ref")
+    assert bad.returncode == 2 and "KEY=VALUE" in bad.stderr
+    ambiguous = akte(services, "message", "send", "letter_received")
+    assert ambiguous.returncode == 3 and "ambiguous" in ambiguous.stderr
+
+    sent = akte(services, "message", "send", "letter_received", "--correlate", "ref=A-1", "--data", '{"pages": 2}')
+    assert sent.returncode == 0, sent.stderr
+    assert sent.stdout.split() == [first]
+    shown = json.loads(akte(services, "instance", "show", first, "--json").stdout)
+    assert shown["status"] == "completed" and shown["data"]["pages"] == 2
+    assert [e["kind"] for e in shown["history"]].count("timer_fired") == 1
+
+    assert akte(services, "instance", "suspend", second).returncode == 0
+    again = akte(services, "instance", "suspend", second)
+    assert again.returncode == 3 and "suspended" in again.stderr
+    assert akte(services, "instance", "resume", second).returncode == 0
+    assert akte(services, "instance", "cancel", second).returncode == 0
+    assert json.loads(akte(services, "instance", "show", second, "--json").stdout)["status"] == "cancelled"
+
+    incidents = akte(services, "incident", "list", "--json")
+    assert incidents.returncode == 0 and json.loads(incidents.stdout) == []
+    missing = akte(services, "incident", "retry", "999")
+    assert missing.returncode == 3 and "incident 999 not found" in missing.stderr

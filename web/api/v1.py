@@ -16,7 +16,7 @@ from web.services import json_body, services
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
 
-def _json(value: Any, status: int = 200) -> tuple[Response, int]:
+def json_response(value: Any, status: int = 200) -> tuple[Response, int]:
     if isinstance(value, list):
         return jsonify([dataclasses.asdict(item) for item in value]), status
     return jsonify(dataclasses.asdict(value)), status
@@ -44,7 +44,7 @@ def create_deployment() -> tuple[Response, int]:
 @bp.get("/process-definitions")
 def list_definitions() -> tuple[Response, int]:
     with services().db.unit_of_work() as uow:
-        return _json(deploy_service.list_definitions(uow, key=request.args.get("key")))
+        return json_response(deploy_service.list_definitions(uow, key=request.args.get("key")))
 
 
 @bp.post("/process-instances")
@@ -63,13 +63,13 @@ def start_instance() -> tuple[Response, int]:
         view = instances.start_instance(uow, services().engine, key, body.get("data", {}),
                                         business_key=business_key, version=version)
         uow.commit()
-    return _json(view, 201)
+    return json_response(view, 201)
 
 
 @bp.get("/process-instances/<instance_id>")
 def show_instance(instance_id: str) -> tuple[Response, int]:
     with services().db.unit_of_work() as uow:
-        return _json(instances.get_instance(uow, instance_id, with_history=True))
+        return json_response(instances.get_instance(uow, instance_id, with_history=True))
 
 
 @bp.get("/tasks")
@@ -78,7 +78,7 @@ def list_tasks() -> tuple[Response, int]:
     if not limit.isdigit():
         raise ValidationFailed("'limit' must be a positive integer", {"limit": "must be a positive integer"})
     with services().db.unit_of_work() as uow:
-        return _json(tasks.list_tasks(uow, instance_id=request.args.get("instance_id"),
+        return json_response(tasks.list_tasks(uow, instance_id=request.args.get("instance_id"),
                                       status=request.args.get("status", "open"),
                                       assignee=request.args.get("assignee"), limit=int(limit)))
 
@@ -86,7 +86,7 @@ def list_tasks() -> tuple[Response, int]:
 @bp.get("/tasks/<task_id>")
 def show_task(task_id: str) -> tuple[Response, int]:
     with services().db.unit_of_work() as uow:
-        return _json(tasks.get_task(uow, task_id))
+        return json_response(tasks.get_task(uow, task_id))
 
 
 @bp.post("/tasks/<task_id>/complete")
@@ -98,4 +98,4 @@ def complete_task(task_id: str) -> tuple[Response, int]:
     with services().db.unit_of_work() as uow:
         view = tasks.complete_task(uow, services().engine, task_id, body.get("data", {}), user=user)
         uow.commit()
-    return _json(view)
+    return json_response(view)

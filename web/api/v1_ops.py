@@ -1,0 +1,75 @@
+"""JSON API v1: messages, incidents and instance lifecycle (suspend, resume, cancel)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from core.errors import ValidationFailed
+from engine import instances, lifecycle, messages
+from web.api.v1 import bp, json_response
+from web.services import json_body, services
+
+
+def _optional_str(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ValidationFailed(f"'{name}' must be a string", {name: "must be a string"})
+    return value
+
+
+@bp.post("/messages")
+def send_message() -> tuple[Response, int]:
+    body = json_body()
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationFailed("'name' (the message name) is required", {"name": "required"})
+    correlate = body.get("correlate", {})
+    if not isinstance(correlate, dict) or not all(isinstance(v, str | int) for v in correlate.values()):
+        raise ValidationFailed("'correlate' must be an object of key: value", {"correlate": "must be an object"})
+    data = body.get("data", {})
+    if not isinstance(data, dict):
+        raise ValidationFailed("'data' must be a JSON object", {"data": "must be an object"})
+    deliver_to_all = body.get("all", False)
+    if not isinstance(deliver_to_all, bool):
+        raise ValidationFailed("'all' must be true or false", {"all": "must be a boolean"})
+    with services().db.unit_of_work() as uow:
+        result = messages.send_message(uow, services().engine, name, {k: str(v) for k, v in correlate.items()},
+                                       data, deliver_to_all=deliver_to_all, actor=_optional_str(body, "user"))
+        uow.commit()
+    return jsonify(dataclasses.asdict(result)), 200 if result.outcome == "delivered" else 202
+
+
+@bp.get("/incidents")
+def list_incidents() -> tuple[Response, int]:
+    with services().db.unit_of_work() as uow:
+        return json_response(lifecycle.list_incidents(uow, open_only=request.args.get("all") not in ("1", "true"),
+                                              instance_id=request.args.get("instance_id")))
+
+
+@bp.post("/incidents/<int:incident_id>/retry")
+def retry_incident(incident_id: int) -> tuple[Response, int]:
+    body = json_body(required=False)
+    with services().db.unit_of_work() as uow:
+        lifecycle.retry_incident(uow, services().engine, incident_id, actor=_optional_str(body, "user"))
+        uow.commit()
+    return jsonify({"id": incident_id, "status": "resolved"}), 200
+
+
+_ACTIONS = {
+    "suspend": lifecycle.suspend_instance,
+    "resume": lifecycle.resume_instance,
+    "cancel": lifecycle.cancel_instance,
+}
+
+
+@bp.post("/process-instances/<instance_id>/<any(suspend, resume, cancel):action>")
+def change_instance(instance_id: str, action: str) -> tuple[Response, int]:
+    body = json_body(required=False)
+    with services().db.unit_of_work() as uow:
+        _ACTIONS[action](uow, services().engine, instance_id, actor=_optional_str(body, "user"))
+        uow.commit()
+    with services().db.unit_of_work() as uow:
+        return json_response(instances.get_instance(uow, instance_id, with_history=True))
