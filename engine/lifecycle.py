@@ -22,25 +22,24 @@ def _instance(uow: UnitOfWork, instance_id: str | uuid.UUID) -> ProcessInstance:
     return instance
 
 
+def _change_status(uow: UnitOfWork, ctx: EngineContext, instance_id: str, expected: str, new: str, event: str,
+                   actor: str | None) -> None:
+    instance = _instance(uow, instance_id)
+    if instance.status != expected:
+        raise Conflict(f"process instance {instance.id} is {instance.status}, not {expected}")
+    instance.status = new
+    instance.updated_at = ctx.clock.now()
+    record_event(uow.session, instance.id, event, instance.updated_at, actor=actor)
+    uow.flush()
+
+
 def suspend_instance(uow: UnitOfWork, ctx: EngineContext, instance_id: str, *, actor: str | None = None) -> None:
     """A suspended instance's tasks cannot be completed and its timers and service calls wait."""
-    instance = _instance(uow, instance_id)
-    if instance.status != "running":
-        raise Conflict(f"process instance {instance.id} is {instance.status}, not running")
-    instance.status = "suspended"
-    instance.updated_at = ctx.clock.now()
-    record_event(uow.session, instance.id, "suspended", instance.updated_at, actor=actor)
-    uow.flush()
+    _change_status(uow, ctx, instance_id, "running", "suspended", "suspended", actor)
 
 
 def resume_instance(uow: UnitOfWork, ctx: EngineContext, instance_id: str, *, actor: str | None = None) -> None:
-    instance = _instance(uow, instance_id)
-    if instance.status != "suspended":
-        raise Conflict(f"process instance {instance.id} is {instance.status}, not suspended")
-    instance.status = "running"
-    instance.updated_at = ctx.clock.now()
-    record_event(uow.session, instance.id, "resumed", instance.updated_at, actor=actor)
-    uow.flush()
+    _change_status(uow, ctx, instance_id, "suspended", "running", "resumed", actor)
 
 
 def cancel_instance(uow: UnitOfWork, ctx: EngineContext, instance_id: str, *, actor: str | None = None,
