@@ -20,7 +20,7 @@ from engine.models import (
     ProcessInstance,
 )
 from engine.taskmeta import Evaluator
-from engine.workflow.runtime import ReadyUserTask, Snapshot
+from engine.workflow.runtime import ReadyUserTask, Snapshot, Waits
 
 DEFAULT_MAX_ATTEMPTS = 3
 
@@ -78,15 +78,22 @@ def _sync_human_tasks(
 
 def apply_snapshot(
     session: Session, instance: ProcessInstance, definition: ProcessDefinition, snapshot: Snapshot,
-    now: datetime, actor: str | None, evaluate: Evaluator,
+    now: datetime, actor: str | None, evaluate: Evaluator, previous: Waits | None = None,
 ) -> None:
-    """Store `snapshot` on `instance` and materialise its consequences (tasks, incident, end)."""
+    """Store `snapshot` on `instance` and materialise its consequences (tasks, jobs, incident, end).
+
+    `previous` is what the instance waited for at its last commit, when known: job and subscription rows
+    are then only read when there was or is something to wait for.
+    """
     instance.state = snapshot.state_json
     instance.data = snapshot.data
     instance.updated_at = now
     _sync_human_tasks(session, instance, definition, snapshot, now, evaluate)
-    _sync_jobs(session, instance, snapshot, now)
-    _sync_subscriptions(session, instance, snapshot, now)
+    waits = snapshot.waits
+    if previous is None or previous.timers or previous.service_calls or waits.timers or waits.service_calls:
+        _sync_jobs(session, instance, snapshot, now)
+    if previous is None or previous.messages or waits.messages:
+        _sync_subscriptions(session, instance, snapshot, now)
     if snapshot.failure is not None:
         failure = snapshot.failure
         session.add(Incident(instance_id=instance.id, element_id=failure.element_id, message=failure.message,

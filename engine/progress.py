@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from core.db import UnitOfWork
 from core.errors import NotFound
@@ -39,24 +39,26 @@ def load(uow: UnitOfWork, ctx: EngineContext, instance: ProcessInstance) -> Load
 def save(uow: UnitOfWork, ctx: EngineContext, loaded: Loaded, snapshot: Snapshot, now: datetime,
          actor: str | None) -> None:
     """Apply `snapshot` to the rows, deliver due buffered messages, keep the workflow cached after commit."""
-    apply_snapshot(uow.session, loaded.instance, loaded.definition, snapshot, now, actor, ctx.runtime.evaluate)
+    previous = loaded.live.committed_waits
+    apply_snapshot(uow.session, loaded.instance, loaded.definition, snapshot, now, actor, ctx.runtime.evaluate,
+                   previous)
     uow.flush()
-    while (delivered := _deliver_buffered(uow, ctx, loaded, now)) is not None:
+    while snapshot.waits.messages and (delivered := _deliver_buffered(uow, ctx, loaded, now)) is not None:
         apply_snapshot(uow.session, loaded.instance, loaded.definition, delivered, now, actor, ctx.runtime.evaluate)
         uow.flush()
-    instance_id, row_version, live = loaded.instance.id, loaded.instance.version, loaded.live
-    uow.after_commit(lambda: ctx.runtime.remember(instance_id, row_version, live))
+        snapshot = delivered
+    instance_id, row_version, live, waits = loaded.instance.id, loaded.instance.version, loaded.live, snapshot.waits
+    uow.after_commit(lambda: ctx.runtime.remember(instance_id, row_version, live, waits))
 
 
 def _deliver_buffered(uow: UnitOfWork, ctx: EngineContext, loaded: Loaded, now: datetime) -> Snapshot | None:
     """Hand the oldest unexpired buffered message the instance now waits for to its catch event."""
     session = uow.session
-    session.execute(delete(BufferedMessage).where(BufferedMessage.expires_at < now))
     row = session.execute(
         select(BufferedMessage, MessageSubscription)
         .join(MessageSubscription, (MessageSubscription.instance_id == BufferedMessage.instance_id)
               & (MessageSubscription.message_name == BufferedMessage.message_name))
-        .where(BufferedMessage.instance_id == loaded.instance.id)
+        .where(BufferedMessage.instance_id == loaded.instance.id, BufferedMessage.expires_at >= now)
         .order_by(BufferedMessage.id).limit(1)
     ).first()
     if row is None:

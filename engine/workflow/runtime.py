@@ -70,10 +70,11 @@ class Snapshot:
 class LiveWorkflow:
     """Opaque handle on a running workflow; only this module looks inside."""
 
-    __slots__ = ("_workflow",)
+    __slots__ = ("_workflow", "committed_waits")
 
-    def __init__(self, workflow: BpmnWorkflow) -> None:
+    def __init__(self, workflow: BpmnWorkflow, committed_waits: Waits | None = None) -> None:
         self._workflow = workflow
+        self.committed_waits = committed_waits  # what it waited for at its last commit, if known
 
 
 def json_safe(value: Any) -> Any:
@@ -97,17 +98,17 @@ def parse_iso_duration(text: str, start: datetime) -> datetime:
 class _WorkflowCache:
     def __init__(self, size: int) -> None:
         self._size = size
-        self._items: OrderedDict[uuid.UUID, tuple[int, BpmnWorkflow]] = OrderedDict()
+        self._items: OrderedDict[uuid.UUID, tuple[int, LiveWorkflow]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def take(self, instance_id: uuid.UUID, version: int) -> BpmnWorkflow | None:
+    def take(self, instance_id: uuid.UUID, version: int) -> LiveWorkflow | None:
         with self._lock:
             item = self._items.pop(instance_id, None)
         if item is None or item[0] != version:
             return None
         return item[1]
 
-    def put(self, instance_id: uuid.UUID, version: int, workflow: BpmnWorkflow) -> None:
+    def put(self, instance_id: uuid.UUID, version: int, workflow: LiveWorkflow) -> None:
         if self._size <= 0:
             return
         with self._lock:
@@ -145,7 +146,7 @@ class SpiffRuntime:
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self._script_engine)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
-        live = LiveWorkflow(workflow)
+        live = LiveWorkflow(workflow, Waits([], [], []))
         with clocked.at(now):
             failure = self._advance(workflow)
         return live, self._snapshot(workflow, failure)
@@ -153,14 +154,15 @@ class SpiffRuntime:
     def load(
         self, instance_id: uuid.UUID, version: int, definition_id: int, spec_json: str, state_json: str
     ) -> LiveWorkflow:
-        workflow = self._cache.take(instance_id, version)
-        if workflow is None:
+        cached = self._cache.take(instance_id, version)
+        if cached is None:
             workflow = state_from_json(state_json, self._bundle(definition_id, spec_json), self._script_engine)
-        return LiveWorkflow(workflow)
+            return LiveWorkflow(workflow)
+        return cached
 
-    def remember(self, instance_id: uuid.UUID, version: int, live: LiveWorkflow) -> None:
-        """Keep a workflow whose state was committed at `version` for the next request."""
-        self._cache.put(instance_id, version, live._workflow)
+    def remember(self, instance_id: uuid.UUID, version: int, live: LiveWorkflow, waits: Waits) -> None:
+        """Keep a workflow whose state (waiting for `waits`) was committed at `version` for the next request."""
+        self._cache.put(instance_id, version, LiveWorkflow(live._workflow, waits))
 
     def forget(self, instance_id: uuid.UUID) -> None:
         self._cache.forget(instance_id)
