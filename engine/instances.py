@@ -35,7 +35,7 @@ def start_instance(
     payload = require_object(data if data is not None else {}, "data")
     definition = latest_definition(uow, key) if version is None else _definition_version(uow, key, version)
     now = ctx.clock.now()
-    live, snapshot = ctx.runtime.start(definition.id, definition.spec_json, dict(payload), now)
+    live, snapshot = ctx.runtime.start(definition.id, lambda: definition.spec_json, dict(payload), now)
     instance = ProcessInstance(
         id=uuid.uuid4(), definition_id=definition.id, process_key=definition.key, business_key=business_key,
         status="running", state=snapshot.state_json, serializer_version=SERIALIZER_VERSION, data={},

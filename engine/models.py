@@ -47,8 +47,8 @@ class ProcessDefinition(Base):
     name: Mapped[str] = mapped_column(String(500))
     sha256: Mapped[str] = mapped_column(String(64))
     source_file: Mapped[str] = mapped_column(String(255))
-    bpmn_xml: Mapped[bytes] = mapped_column(LargeBinary)
-    spec_json: Mapped[str] = mapped_column(Text)
+    bpmn_xml: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)  # loaded only when a process is not cached
     user_tasks: Mapped[dict[str, Any]] = mapped_column(JSON)
     service_tasks: Mapped[dict[str, str]] = mapped_column(JSON)
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True)

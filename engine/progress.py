@@ -32,7 +32,8 @@ def load(uow: UnitOfWork, ctx: EngineContext, instance: ProcessInstance) -> Load
     definition = uow.session.get(ProcessDefinition, instance.definition_id)
     if definition is None:
         raise NotFound(f"process definition {instance.definition_id} not found")
-    live = ctx.runtime.load(instance.id, instance.version, definition.id, definition.spec_json, instance.state)
+    live = ctx.runtime.load(instance.id, instance.version, definition.id, lambda: definition.spec_json,
+                            instance.state)
     return Loaded(instance=instance, definition=definition, live=live)
 
 

@@ -14,6 +14,7 @@ import threading
 import traceback
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -131,16 +132,17 @@ class SpiffRuntime:
         self._bundle_lock = threading.Lock()
         self._cache = _WorkflowCache(cache_size)
 
-    def _bundle(self, definition_id: int, spec_json: str) -> SpecBundle:
+    def _bundle(self, definition_id: int, spec_json: Callable[[], str]) -> SpecBundle:
+        """The parsed spec of a deployed version; `spec_json` is only called the first time."""
         bundle = self._bundles.get(definition_id)
         if bundle is None:
-            bundle = spec_bundle_from_json(spec_json)
+            bundle = spec_bundle_from_json(spec_json())
             with self._bundle_lock:
                 self._bundles[definition_id] = bundle
         return bundle
 
     def start(
-        self, definition_id: int, spec_json: str, data: dict[str, Any], now: datetime
+        self, definition_id: int, spec_json: Callable[[], str], data: dict[str, Any], now: datetime
     ) -> tuple[LiveWorkflow, Snapshot]:
         spec, subprocess_specs = self._bundle(definition_id, spec_json)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self._script_engine)
@@ -152,7 +154,7 @@ class SpiffRuntime:
         return live, self._snapshot(workflow, failure)
 
     def load(
-        self, instance_id: uuid.UUID, version: int, definition_id: int, spec_json: str, state_json: str
+        self, instance_id: uuid.UUID, version: int, definition_id: int, spec_json: Callable[[], str], state_json: str
     ) -> LiveWorkflow:
         cached = self._cache.take(instance_id, version)
         if cached is None:
