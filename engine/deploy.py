@@ -116,7 +116,8 @@ def deploy(
             sha256=process.sha256, source_file=process.source_file, bpmn_xml=process.bpmn_xml,
             spec_json=process.spec_json,
             user_tasks={element: asdict(meta) for element, meta in process.user_tasks.items()},
-            service_tasks=dict(process.service_tasks), deployed_at=now, deployed_by=deployed_by,
+            service_tasks=dict(process.service_tasks), message_starts=list(process.message_starts),
+            deployed_at=now, deployed_by=deployed_by,
         )
         pending.append(definition)
     if not pending and not new_resources:

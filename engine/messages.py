@@ -1,6 +1,8 @@
 """Messages: correlate by name plus correlation keys from process data, with an explicit outcome.
 
 * delivered — exactly one waiting instance (or every one with `deliver_to_all`) received it;
+* started — no instance waited, but a process has a message start event for it: a new instance of its
+  latest version starts (correlation keys and payload become its data) and receives it;
 * buffered — a running instance matches but has not reached its catch event yet: the message is kept
   (default 7 days) and handed over when it gets there;
 * NotFound — no running instance matches: nothing is changed;
@@ -22,14 +24,15 @@ from sqlalchemy.sql.elements import ColumnElement
 from core.db import UnitOfWork
 from core.errors import Conflict, NotFound, ValidationFailed
 from engine.context import EngineContext
-from engine.models import BufferedMessage, MessageSubscription, ProcessInstance
+from engine.instances import start_instance
+from engine.models import BufferedMessage, MessageSubscription, ProcessDefinition, ProcessInstance
 from engine.persistence import record_event
 from engine.progress import load, save
 
 
 @dataclass(frozen=True)
 class MessageResult:
-    outcome: str  # delivered | buffered
+    outcome: str  # delivered | started | buffered
     instance_ids: list[str] = field(default_factory=list)
 
 
@@ -70,6 +73,9 @@ def send_message(
         for instance_id, task_id in targets.items():
             _deliver(uow, ctx, instance_id, task_id, name, payload, actor)
         return MessageResult("delivered", [str(i) for i in targets])
+    started = _start_by_message(uow, ctx, name, {**correlate, **payload}, actor)
+    if started:
+        return MessageResult("started", started)
     running = list(uow.session.scalars(
         select(ProcessInstance.id).where(ProcessInstance.status == "running", *filters).limit(1000)
     ))
@@ -84,6 +90,26 @@ def send_message(
                      payload={"message": name, "expires_at": (now + ctx.message_buffer).isoformat()})
     uow.flush()
     return MessageResult("buffered", [str(i) for i in running])
+
+
+def _start_by_message(uow: UnitOfWork, ctx: EngineContext, name: str, data: dict[str, Any],
+                      actor: str | None) -> list[str]:
+    """Start the latest version of every process whose start event catches message `name`."""
+    latest: dict[str, ProcessDefinition] = {}
+    for definition in uow.session.scalars(select(ProcessDefinition).order_by(ProcessDefinition.version)):
+        latest[definition.key] = definition
+    started = []
+    for definition in latest.values():
+        if name not in (definition.message_starts or []):
+            continue
+        view = start_instance(uow, ctx, definition.key, data, started_by=actor, version=definition.version)
+        instance_id = uuid.UUID(view.id)
+        subscription = uow.session.scalars(select(MessageSubscription).where(
+            MessageSubscription.instance_id == instance_id, MessageSubscription.message_name == name)).first()
+        if subscription is not None:
+            _deliver(uow, ctx, instance_id, subscription.task_id, name, data, actor)
+        started.append(view.id)
+    return started
 
 
 def _require_unambiguous(count: int, name: str, correlate: dict[str, str], deliver_to_all: bool) -> None:

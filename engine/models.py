@@ -51,6 +51,7 @@ class ProcessDefinition(Base):
     spec_json: Mapped[str] = mapped_column(Text, deferred=True)  # loaded only when a process is not cached
     user_tasks: Mapped[dict[str, Any]] = mapped_column(JSON)
     service_tasks: Mapped[dict[str, str]] = mapped_column(JSON)
+    message_starts: Mapped[list[str]] = mapped_column(JSON, default=list)  # messages that start an instance
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deployed_by: Mapped[str | None] = mapped_column(String(255))

@@ -9,6 +9,8 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 
 from engine.handlers import HandlerRegistry
 from engine.workflow.camunda import decision_ref
@@ -20,6 +22,16 @@ from engine.workflow.sources import Document, load_document, load_form
 from engine.workflow.spiffparser import AkteBpmnParser
 from engine.workflow.usertasks import UserTaskReader, is_external_form_key
 from engine.workflow.xmlutil import BPMN_NS, SPIFF_NS, bpmn_elements, camunda_attr, spiff_properties
+
+
+def _message_starts(spec: BpmnProcessSpec) -> tuple[str, ...]:
+    """Names of the messages caught by the process's own (top-level) start events."""
+    names = {
+        task_spec.event_definition.name
+        for task_spec in spec.task_specs.values()
+        if isinstance(task_spec, StartEvent) and isinstance(task_spec.event_definition, MessageEventDefinition)
+    }
+    return tuple(sorted(names))
 
 
 def _processes(root: etree._Element) -> list[etree._Element]:
@@ -334,4 +346,5 @@ class Deployment:
             user_tasks=user_tasks,
             called_processes=tuple(used[1:]),
             service_tasks=service_tasks,
+            message_starts=_message_starts(spec),
         )

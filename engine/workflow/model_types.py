@@ -42,6 +42,7 @@ class ParsedProcess:
     user_tasks: dict[str, UserTaskMeta]
     called_processes: tuple[str, ...]
     service_tasks: dict[str, str]
+    message_starts: tuple[str, ...] = ()  # names of messages whose arrival starts an instance
 
 
 @dataclass(frozen=True)

@@ -242,3 +242,14 @@ def test_suspended_timer_waits_and_cancel_withdraws_everything(
     assert jobs_of(services, view.id) == []
     with pytest.raises(Conflict), services.db.unit_of_work() as uow:
         resume_instance(uow, services.engine, view.id)
+
+
+def test_message_start_event_starts_an_instance_with_the_payload(services: Services) -> None:
+    result = deploy_models(services, "message_start.bpmn")
+    assert result.processes[0].key == "message_start"
+    [instance_id] = send(services, "application_received", data={"applicant": "Erika"}, portal_id="P-17")
+    view = show(services, instance_id)
+    assert view.status == "running"
+    assert [t.name for t in view.open_tasks] == ["Antrag prüfen"]
+    assert view.data["applicant"] == "Erika" and view.data["portal_id"] == "P-17"
+    assert [e.kind for e in view.history][:2] == ["started", "message_received"]
