@@ -14,6 +14,7 @@ from core.db import UnitOfWork
 from core.errors import Conflict
 from engine.context import EngineContext
 from engine.models import Deployment, DeploymentResource, ProcessDefinition
+from engine.starts import schedule_start_timers
 from engine.views import DefinitionView
 from engine.workflow.parsing import ParseResult, SourceFile, parse_models
 from engine.workflow.problems import Problem
@@ -117,6 +118,7 @@ def deploy(
             spec_json=process.spec_json,
             user_tasks={element: asdict(meta) for element, meta in process.user_tasks.items()},
             service_tasks=dict(process.service_tasks), message_starts=list(process.message_starts),
+            timer_starts=[list(start) for start in process.timer_starts],
             deployed_at=now, deployed_by=deployed_by,
         )
         pending.append(definition)
@@ -134,6 +136,8 @@ def deploy(
         uow.flush()
     except IntegrityError as exc:
         raise Conflict("another deployment of the same process happened at the same time; retry") from exc
+    for definition in pending:
+        schedule_start_timers(uow, ctx, definition)
     results.extend(DeployedProcess(d.key, d.version, d.id, d.sha256, True) for d in pending)
     results.sort(key=lambda r: r.key)
     return DeployResult(deployment.id, results, parsed.warnings)

@@ -30,12 +30,14 @@ def latest_definition(uow: UnitOfWork, key: str) -> ProcessDefinition:
 def start_instance(
     uow: UnitOfWork, ctx: EngineContext, key: str, data: dict[str, Any] | None = None, *,
     business_key: str | None = None, started_by: str | None = None, version: int | None = None,
+    fired_start_event: str | None = None,
 ) -> InstanceView:
     """Start the latest (or the given) version of process `key` and run it until it waits."""
     payload = require_object(data if data is not None else {}, "data")
     definition = latest_definition(uow, key) if version is None else _definition_version(uow, key, version)
     now = ctx.clock.now()
-    live, snapshot = ctx.runtime.start(definition.id, lambda: definition.spec_json, dict(payload), now)
+    live, snapshot = ctx.runtime.start(definition.id, lambda: definition.spec_json, dict(payload), now,
+                                       fired_start_event)
     instance = ProcessInstance(
         id=uuid.uuid4(), definition_id=definition.id, process_key=definition.key, business_key=business_key,
         status="running", state=snapshot.state_json, serializer_version=SERIALIZER_VERSION, data={},

@@ -13,7 +13,7 @@ import traceback
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from core.db import Database, UnitOfWork
 from core.errors import Conflict
@@ -22,6 +22,7 @@ from engine.handlers import BpmnError
 from engine.models import Incident, Job, ProcessInstance
 from engine.persistence import record_event
 from engine.progress import Loaded, load, save
+from engine.starts import run_start_job
 
 RETRY_BASE_SECONDS = 10.0
 
@@ -30,8 +31,9 @@ def claim_next_job(uow: UnitOfWork, now: datetime) -> Job | None:
     """The oldest due job of a running instance that no other worker holds (locked until commit)."""
     query = (
         select(Job)
-        .join(ProcessInstance, ProcessInstance.id == Job.instance_id)
-        .where(Job.failed_at.is_(None), Job.due_at <= now, ProcessInstance.status == "running")
+        .outerjoin(ProcessInstance, ProcessInstance.id == Job.instance_id)
+        .where(Job.failed_at.is_(None), Job.due_at <= now,
+               or_(ProcessInstance.status == "running", Job.instance_id.is_(None)))
         .order_by(Job.due_at)
         .limit(1)
         .with_for_update(skip_locked=True, of=Job)
@@ -40,6 +42,9 @@ def claim_next_job(uow: UnitOfWork, now: datetime) -> Job | None:
 
 
 def run_job(uow: UnitOfWork, ctx: EngineContext, job: Job, now: datetime) -> None:
+    if job.kind == "start":
+        run_start_job(uow, ctx, job, now)
+        return
     instance = uow.session.get(ProcessInstance, job.instance_id)
     if instance is None or instance.status != "running":
         return
@@ -91,6 +96,9 @@ def _fail(uow: UnitOfWork, job: Job, now: datetime, message: str, details: str, 
     """Count a failed attempt: retry with exponential backoff, or open an incident after the last one."""
     job.attempts += 1
     job.last_error = message[:2000]
+    if job.instance_id is None:  # a start timer that could not start an instance: kept, marked failed
+        job.failed_at = now
+        return
     if final or job.attempts >= job.max_attempts:
         job.failed_at = now
         uow.session.add(Incident(instance_id=job.instance_id, element_id=job.element_id, task_id=job.task_id,
@@ -121,10 +129,12 @@ def run_due_jobs(db: Database, ctx: EngineContext, *, limit: int = 100) -> int:
                 uow.commit()
             except Conflict:
                 skipped.add(job_id)  # another worker changed the instance first; the job is its now
-                ctx.runtime.forget(instance_id)
+                if instance_id is not None:
+                    ctx.runtime.forget(instance_id)
                 continue
             except Exception as exc:
-                ctx.runtime.forget(instance_id)
+                if instance_id is not None:
+                    ctx.runtime.forget(instance_id)
                 failure = exc
         if failure is not None:
             _record_crash(db, job_id, failure, ctx.clock.now())

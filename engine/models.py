@@ -52,6 +52,7 @@ class ProcessDefinition(Base):
     user_tasks: Mapped[dict[str, Any]] = mapped_column(JSON)
     service_tasks: Mapped[dict[str, str]] = mapped_column(JSON)
     message_starts: Mapped[list[str]] = mapped_column(JSON, default=list)  # messages that start an instance
+    timer_starts: Mapped[list[list[str]]] = mapped_column(JSON, default=list)  # [start event id, expression]
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deployed_by: Mapped[str | None] = mapped_column(String(255))
@@ -148,8 +149,10 @@ class Job(Base):
     __table_args__ = (Index("ix_job_runnable", "failed_at", "due_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # timer | service
-    instance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # timer | service | start (a timer start event)
+    instance_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    definition_id: Mapped[int | None] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    schedule: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # start jobs: cycles left, period seconds
     task_id: Mapped[uuid.UUID] = mapped_column()
     element_id: Mapped[str] = mapped_column(String(255))
     handler: Mapped[str | None] = mapped_column(String(255))

@@ -10,6 +10,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 
 from engine.handlers import HandlerRegistry
@@ -32,6 +33,15 @@ def _message_starts(spec: BpmnProcessSpec) -> tuple[str, ...]:
         if isinstance(task_spec, StartEvent) and isinstance(task_spec.event_definition, MessageEventDefinition)
     }
     return tuple(sorted(names))
+
+
+def _timer_starts(spec: BpmnProcessSpec) -> tuple[tuple[str, str], ...]:
+    """(element id, expression) of the process's own start events with a timer."""
+    return tuple(sorted(
+        (str(task_spec.bpmn_id), str(task_spec.event_definition.expression))
+        for task_spec in spec.task_specs.values()
+        if isinstance(task_spec, StartEvent) and isinstance(task_spec.event_definition, TimerEventDefinition)
+    ))
 
 
 def _processes(root: etree._Element) -> list[etree._Element]:
@@ -347,4 +357,5 @@ class Deployment:
             called_processes=tuple(used[1:]),
             service_tasks=service_tasks,
             message_starts=_message_starts(spec),
+            timer_starts=_timer_starts(spec),
         )

@@ -43,6 +43,7 @@ class ParsedProcess:
     called_processes: tuple[str, ...]
     service_tasks: dict[str, str]
     message_starts: tuple[str, ...] = ()  # names of messages whose arrival starts an instance
+    timer_starts: tuple[tuple[str, str], ...] = ()  # (start event id, timer expression) that start instances
 
 
 @dataclass(frozen=True)

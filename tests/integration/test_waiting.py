@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -253,3 +253,27 @@ def test_message_start_event_starts_an_instance_with_the_payload(services: Servi
     assert [t.name for t in view.open_tasks] == ["Antrag prüfen"]
     assert view.data["applicant"] == "Erika" and view.data["portal_id"] == "P-17"
     assert [e.kind for e in view.history][:2] == ["started", "message_received"]
+
+
+def test_timer_start_event_starts_an_instance_per_cycle(services: Services, clock: FrozenClock) -> None:
+    from engine.models import ProcessInstance
+
+    def started() -> int:
+        with services.db.unit_of_work() as uow:
+            return len(list(uow.session.scalars(select(ProcessInstance))))
+
+    deploy_models(services, "timer_start.bpmn")  # clock: 2026-01-05 09:00 UTC
+    assert run_jobs(services) == 0 and started() == 0
+    clock.set(datetime(2026, 1, 6, 8, 0, 1, tzinfo=UTC))
+    assert run_jobs(services) == 1
+    with services.db.unit_of_work() as uow:
+        [instance] = uow.session.scalars(select(ProcessInstance))
+        view = get_instance(uow, instance.id, with_history=True)
+    assert [t.name for t in view.open_tasks] == ["Kasse prüfen"]
+    assert [e.kind for e in view.history].count("timer_fired") == 1
+    for _day in range(3):
+        clock.advance(timedelta(days=1))
+        run_jobs(services)
+    assert started() == 3  # R3: three starts, then the schedule is used up
+    with services.db.unit_of_work() as uow:
+        assert list(uow.session.scalars(select(Job))) == []
