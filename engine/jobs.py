@@ -13,7 +13,7 @@ import traceback
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from core.db import Database, UnitOfWork
 from core.errors import Conflict
@@ -28,15 +28,14 @@ RETRY_BASE_SECONDS = 10.0
 
 
 def claim_next_job(uow: UnitOfWork, now: datetime) -> Job | None:
-    """The oldest due job of a running instance that no other worker holds (locked until commit)."""
+    """The oldest due job that no other worker holds (locked until commit) and whose instance is not
+    suspended; one index range scan on `ix_job_runnable`, however many jobs are due."""
     query = (
         select(Job)
-        .outerjoin(ProcessInstance, ProcessInstance.id == Job.instance_id)
-        .where(Job.failed_at.is_(None), Job.due_at <= now,
-               or_(ProcessInstance.status == "running", Job.instance_id.is_(None)))
+        .where(Job.failed_at.is_(None), Job.held.is_(False), Job.due_at <= now)
         .order_by(Job.due_at)
         .limit(1)
-        .with_for_update(skip_locked=True, of=Job)
+        .with_for_update(skip_locked=True)
     )
     return uow.session.scalars(query).first()
 

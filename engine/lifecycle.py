@@ -29,6 +29,7 @@ def _change_status(uow: UnitOfWork, ctx: EngineContext, instance_id: str, expect
         raise Conflict(f"process instance {instance.id} is {instance.status}, not {expected}")
     instance.status = new
     instance.updated_at = ctx.clock.now()
+    uow.session.execute(update(Job).where(Job.instance_id == instance.id).values(held=new == "suspended"))
     record_event(uow.session, instance.id, event, instance.updated_at, actor=actor)
     uow.flush()
 

@@ -142,11 +142,12 @@ class Job(Base):
 
     One row per waiting timer (`due_at` = when it fires) or service task (`due_at` = next attempt). A row
     is claimed with `FOR UPDATE SKIP LOCKED`, executed and deleted in one transaction: exactly once.
-    `failed_at` is set when a service job used up its attempts (an incident is open; retry resets it).
+    `failed_at` is set when a service job used up its attempts (an incident is open; retry resets it);
+    `held` while its instance is suspended. The claim query reads this table alone, in index order.
     """
 
     __tablename__ = "job"
-    __table_args__ = (Index("ix_job_runnable", "failed_at", "due_at"),)
+    __table_args__ = (Index("ix_job_runnable", "failed_at", "held", "due_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # timer | service | start (a timer start event)
@@ -161,6 +162,7 @@ class Job(Base):
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)
     last_error: Mapped[str | None] = mapped_column(Text)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    held: Mapped[bool] = mapped_column(default=False)  # its instance is suspended
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
