@@ -19,23 +19,25 @@ from engine.workflow.servicetask import DeferredServiceTask
 
 
 @dataclass(frozen=True)
-class WaitingTimer:
+class Wait:
+    """A task of the workflow that waits for something outside it."""
+
     task_id: uuid.UUID
     element_id: str
+
+
+@dataclass(frozen=True)
+class WaitingTimer(Wait):
     due_at: datetime
 
 
 @dataclass(frozen=True)
-class WaitingMessage:
-    task_id: uuid.UUID
-    element_id: str
+class WaitingMessage(Wait):
     name: str
 
 
 @dataclass(frozen=True)
-class PendingServiceCall:
-    task_id: uuid.UUID
-    element_id: str
+class PendingServiceCall(Wait):
     handler: str
 
 
