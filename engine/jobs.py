@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from core.db import Database, UnitOfWork
+from core.db import Database, UnitOfWork, as_conflict
 from core.errors import Conflict
 from engine.context import EngineContext
 from engine.handlers import BpmnError
@@ -40,18 +40,20 @@ def claim_next_job(uow: UnitOfWork, now: datetime) -> Job | None:
     return uow.session.scalars(query).first()
 
 
-def run_job(uow: UnitOfWork, ctx: EngineContext, job: Job, now: datetime) -> None:
+def run_job(uow: UnitOfWork, ctx: EngineContext, job: Job, now: datetime) -> bool:
+    """Do the job; False if there was nothing to do (on SQLite another worker may just have done it)."""
     if job.kind == "start":
         run_start_job(uow, ctx, job, now)
-        return
+        return True
     instance = uow.session.get(ProcessInstance, job.instance_id)
     if instance is None or instance.status != "running":
-        return
+        return False
     loaded = load(uow, ctx, instance)
     if job.kind == "timer":
         _fire_timer(uow, ctx, loaded, job, now)
     else:
         _call_service(uow, ctx, loaded, job, now)
+    return True
 
 
 def _fire_timer(uow: UnitOfWork, ctx: EngineContext, loaded: Loaded, job: Job, now: datetime) -> None:
@@ -124,19 +126,20 @@ def run_due_jobs(db: Database, ctx: EngineContext, *, limit: int = 100) -> int:
                 return done
             job_id, instance_id = job.id, job.instance_id
             try:
-                run_job(uow, ctx, job, now)
+                worked = run_job(uow, ctx, job, now)
                 uow.commit()
-            except Conflict:
-                skipped.add(job_id)  # another worker changed the instance first; the job is its now
-                if instance_id is not None:
-                    ctx.runtime.forget(instance_id)
-                continue
             except Exception as exc:
                 if instance_id is not None:
                     ctx.runtime.forget(instance_id)
+                if isinstance(exc, Conflict) or as_conflict(exc) is not None:
+                    skipped.add(job_id)  # another worker changed the instance first; the job is its now
+                    continue
                 failure = exc
         if failure is not None:
             _record_crash(db, job_id, failure, ctx.clock.now())
+        elif not worked:
+            skipped.add(job_id)
+            continue
         done += 1
     return done
 

@@ -28,6 +28,7 @@ def worker(once: bool, batch: int) -> None:
     from engine.worker import Worker, install_signal_handlers
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # Spiff logs every task state change at INFO
     with services_from_env() as services:
         runner = Worker(services.db, services.engine, poll_seconds=services.settings.worker_poll_seconds,
                         batch=batch)

@@ -277,3 +277,16 @@ def test_timer_start_event_starts_an_instance_per_cycle(services: Services, cloc
     assert started() == 3  # R3: three starts, then the schedule is used up
     with services.db.unit_of_work() as uow:
         assert list(uow.session.scalars(select(Job))) == []
+
+
+def test_message_boundary_event_interrupts_the_task(services: Services) -> None:
+    deploy_models(services, "withdrawable.bpmn")
+    view = start(services, "withdrawable", {"application_id": "A-77"}, business_key="32.10-2026/00077")
+    [review] = view.open_tasks
+    assert send(services, "application_withdrawn", business_key="32.10-2026/00077",
+                data={"reason": "moved away"}) == [view.id]
+    after = show(services, view.id)
+    assert after.status == "completed" and after.open_tasks == []
+    assert after.data["reason"] == "moved away"
+    with pytest.raises(Conflict):
+        complete(services, review.id, {})
