@@ -290,3 +290,17 @@ def test_message_boundary_event_interrupts_the_task(services: Services) -> None:
     assert after.data["reason"] == "moved away"
     with pytest.raises(Conflict):
         complete(services, review.id, {})
+
+
+def test_retrying_a_script_incident_runs_the_script_again(services: Services) -> None:
+    deploy_models(services, "endless.bpmn")
+    view = start(services, "endless")
+    [incident] = list_open_incidents(services)
+    assert incident.element_id == "loop" and incident.instance_id == view.id
+    with services.db.unit_of_work() as uow:
+        retry_incident(uow, services.engine, incident.id, actor="sup")
+        uow.commit()
+    [again] = list_open_incidents(services)  # the script ran again and hit the time limit again
+    assert again.id != incident.id and "time limit" in again.message
+    kinds = [e.kind for e in show(services, view.id).history]
+    assert kinds.count("incident_opened") == 2 and "incident_resolved" in kinds
