@@ -304,3 +304,18 @@ def test_retrying_a_script_incident_runs_the_script_again(services: Services) ->
     assert again.id != incident.id and "time limit" in again.message
     kinds = [e.kind for e in show(services, view.id).history]
     assert kinds.count("incident_opened") == 2 and "incident_resolved" in kinds
+
+
+def test_camunda_external_task_runs_its_topic_handler_in_the_worker(
+    services: Services, handlers: HandlerRegistry, clock: FrozenClock
+) -> None:
+    received: list[dict[str, Any]] = []
+    handlers.register("test.collect_fee", lambda params: received.append(params) or {"paid": True})
+    deploy_models(services, "camunda_payment.bpmn")
+    view = start(services, "camunda_payment", {"fee": 25.3})
+    assert view.status == "running" and received == []  # handlers never run inside the request
+    clock.advance(timedelta(seconds=1))
+    assert run_jobs(services) == 1
+    assert received == [{"amount": 25.3, "purpose": "Führerschein"}]
+    after = show(services, view.id)
+    assert after.status == "completed" and after.data["paid"] is True
