@@ -60,8 +60,7 @@ def _fire_timer(uow: UnitOfWork, ctx: EngineContext, loaded: Loaded, job: Job, n
     record_event(uow.session, loaded.instance.id, "timer_fired", now, element_id=job.element_id,
                  task_id=job.task_id, payload={"due_at": job.due_at.isoformat()})
     due_before = job.due_at
-    # Spiff fires a timer only once its moment has strictly passed
-    snapshot = ctx.runtime.fire_timers(loaded.live, max(now, due_before + timedelta(microseconds=1)))
+    snapshot = ctx.runtime.fire_timers(loaded.live, now)
     save(uow, ctx, loaded, snapshot, now, None)
     if job in uow.session and job.due_at == due_before:  # Spiff did not consider it due: look again later
         job.due_at = now + timedelta(seconds=1)

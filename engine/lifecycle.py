@@ -66,6 +66,9 @@ def cancel_instance(uow: UnitOfWork, ctx: EngineContext, instance_id: str, *, ac
     ctx.runtime.forget(instance.id)
 
 
+INSTANCE_ACTIONS = {"suspend": suspend_instance, "resume": resume_instance, "cancel": cancel_instance}
+
+
 def list_incidents(uow: UnitOfWork, *, open_only: bool = True, instance_id: str | None = None,
                    limit: int = 200) -> list[IncidentView]:
     query = select(Incident).order_by(Incident.created_at.desc(), Incident.id.desc()).limit(min(max(limit, 1), 1000))

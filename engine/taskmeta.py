@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from engine.workflow.runtime import parse_iso_duration
+from engine.workflow.schedule import parse_iso_duration
 
 _DOTTED = re.compile(r"^\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*$")
 _LEGACY_REFERENCE = re.compile(r"^\$\{(.*)\}$", re.S)

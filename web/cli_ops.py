@@ -109,13 +109,14 @@ def _lifecycle_command(name: str, help_text: str) -> click.Command:
     @click.argument("instance_id")
     @click.option("--user", help="Recorded as the acting user.")
     def command(instance_id: str, user: str | None) -> None:
-        from engine import lifecycle
+        from engine.instances import get_instance
+        from engine.lifecycle import INSTANCE_ACTIONS
 
-        action = getattr(lifecycle, f"{name}_instance")
         with services_from_env() as services, services.db.unit_of_work() as uow:
-            action(uow, services.engine, instance_id, actor=user)
+            INSTANCE_ACTIONS[name](uow, services.engine, instance_id, actor=user)
+            status = get_instance(uow, instance_id).status
             uow.commit()
-        click.echo(f"instance {instance_id} {name}{'d' if name.endswith('e') else 'ed'}", err=True)
+        click.echo(f"instance {instance_id} is {status}", err=True)
 
     return command
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
@@ -87,13 +87,6 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)
-
-
-def parse_iso_duration(text: str, start: datetime) -> datetime:
-    """`start` plus an ISO-8601 duration such as P14D or PT2H (months/years by calendar)."""
-    parsed = TimerEventDefinition.parse_iso_duration(text)
-    delta: timedelta = TimerEventDefinition.get_timedelta_from_start(parsed, start)
-    return start + delta
 
 
 class _WorkflowCache:
@@ -194,9 +187,9 @@ class SpiffRuntime:
         return self._snapshot(workflow, failure)
 
     def fire_timers(self, live: LiveWorkflow, now: datetime) -> Snapshot:
-        """Let every timer due at `now` fire and run until the workflow waits again."""
+        """Let every timer due at or before `now` fire and run until the workflow waits again."""
         workflow = live._workflow
-        with clocked.at(now):
+        with clocked.at(now + timedelta(microseconds=1)):  # Spiff fires only once the moment has passed
             try:
                 workflow.refresh_timers()
             except Exception as exc:

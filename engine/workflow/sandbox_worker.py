@@ -149,6 +149,9 @@ def _safe_globals() -> dict[str, Any]:
     }
 
 
+_GLOBALS = _safe_globals()  # built once per worker; each call gets a shallow copy
+
+
 def _is_data(name: str, value: Any, hidden: set[str]) -> bool:
     """Whether a name left behind by a script is process data (not a function, module or helper)."""
     return not (name in hidden or name.startswith("_") or callable(value) or type(value).__name__ == "module")
@@ -172,7 +175,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     context: dict[str, Any] = request["context"]
     external: dict[str, Any] = request.get("external") or {}
     code = _compiled(request["source"], request["mode"])
-    namespace = _safe_globals()
+    namespace = dict(_GLOBALS)
     hidden = set(namespace) | set(external)
     namespace.update(external)
     namespace.update(context)

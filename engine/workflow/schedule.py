@@ -1,4 +1,4 @@
-"""When a timer start event starts instances: ISO 8601 dates, durations and repeating intervals."""
+"""ISO 8601 time arithmetic for akte: durations from a moment, and when timer start events start instances."""
 
 from __future__ import annotations
 
@@ -9,6 +9,13 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from core.errors import ValidationFailed
 from engine.workflow import clocked
+
+
+def parse_iso_duration(text: str, start: datetime) -> datetime:
+    """`start` plus an ISO-8601 duration such as P14D or PT2H (months/years by calendar)."""
+    parsed = TimerEventDefinition.parse_iso_duration(text)
+    delta: timedelta = TimerEventDefinition.get_timedelta_from_start(parsed, start)
+    return start + delta
 
 
 @dataclass(frozen=True)
@@ -30,8 +37,7 @@ def start_schedule(value: object, now: datetime) -> StartSchedule:
                 remaining = -1 if cycles < 0 else max(cycles - 1, 0)
                 return StartSchedule(start, remaining, period.total_seconds())
             if text.upper().startswith("P"):
-                parsed = TimerEventDefinition.parse_iso_duration(text)
-                return StartSchedule(now + TimerEventDefinition.get_timedelta_from_start(parsed, now), 0, 0.0)
+                return StartSchedule(parse_iso_duration(text, now), 0, 0.0)
             return StartSchedule(TimerEventDefinition.get_datetime(text), 0, 0.0)
     except Exception as exc:
         raise ValidationFailed(f"timer start value {text!r} is not valid ISO 8601: {exc}") from exc

@@ -58,18 +58,11 @@ def retry_incident(incident_id: int) -> tuple[Response, int]:
     return jsonify({"id": incident_id, "status": "resolved"}), 200
 
 
-_ACTIONS = {
-    "suspend": lifecycle.suspend_instance,
-    "resume": lifecycle.resume_instance,
-    "cancel": lifecycle.cancel_instance,
-}
-
-
 @bp.post("/process-instances/<instance_id>/<any(suspend, resume, cancel):action>")
 def change_instance(instance_id: str, action: str) -> tuple[Response, int]:
     body = json_body(required=False)
     with services().db.unit_of_work() as uow:
-        _ACTIONS[action](uow, services().engine, instance_id, actor=_optional_str(body, "user"))
+        lifecycle.INSTANCE_ACTIONS[action](uow, services().engine, instance_id, actor=_optional_str(body, "user"))
+        view = instances.get_instance(uow, instance_id, with_history=True)
         uow.commit()
-    with services().db.unit_of_work() as uow:
-        return json_response(instances.get_instance(uow, instance_id, with_history=True))
+    return json_response(view)
