@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.errors import ConfigurationError
@@ -24,6 +24,11 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL: sqlite:///PATH or postgresql+psycopg://USER@HOST/DB.",
     )
     blob_url: str = Field("file://var/blobs", description="Document store: file://DIR or s3://BUCKET?endpoint=URL.")
+    s3_access_key: str | None = Field(None, description="Access key for an s3:// AKTE_BLOB_URL (MinIO or S3).")
+    s3_secret_key: SecretStr | None = Field(None, description="Secret key for an s3:// AKTE_BLOB_URL.")
+    max_upload_bytes: int = Field(
+        2 * 1024**3, ge=1, description="Largest document version accepted (bytes); larger uploads are refused."
+    )
     search_url: str = Field("db", description="Full-text index: 'db' (the database's own) or http://ES:9200.")
     einvoice_rules: Path | None = Field(None, description="Directory of the official EN 16931/XRechnung rules.")
     secret_key: str | None = Field(None, description="Flask secret; generated into DATA_DIR/secret_key if unset.")
@@ -43,6 +48,13 @@ class Settings(BaseSettings):
     message_buffer_seconds: int = Field(
         7 * 24 * 3600, ge=0, description="How long a message that arrived early waits for its catch event."
     )
+
+    @field_validator("blob_url")
+    @classmethod
+    def _known_blob_store(cls, value: str) -> str:
+        if not value.startswith(("file://", "s3://")):
+            raise ValueError("must start with file:// or s3://")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,1 @@
+"""Blob storage for document versions: the `BlobStore` port and its filesystem and S3 adapters."""
