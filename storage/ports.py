@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import BinaryIO, Protocol
+from typing import IO, BinaryIO, Protocol
 
 HEAD_BYTES = 8192  # how much of the start of a blob `put` keeps for media-type sniffing
 
@@ -46,7 +46,7 @@ class BlobTooLarge(Exception):
 
 
 class BlobStore(Protocol):
-    def put(self, stream: BinaryIO, *, max_bytes: int | None = None) -> BlobRef:
+    def put(self, stream: IO[bytes], *, max_bytes: int | None = None) -> BlobRef:
         """Store `stream` (read in chunks, never whole) and return its reference.
 
         SHA-256 and size are computed while streaming. Raises `BlobTooLarge` (and keeps nothing) when the
