@@ -9,26 +9,45 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from core.db import UnitOfWork
+
 Handler = Callable[[dict[str, Any]], dict[str, Any] | None]
+# a handler that works inside the worker's transaction: its changes commit or roll back with the task's
+TransactionalHandler = Callable[[UnitOfWork, dict[str, Any]], dict[str, Any] | None]
 
 
 class HandlerRegistry:
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._transactional: dict[str, TransactionalHandler] = {}
 
-    def register(self, name: str, handler: Handler) -> None:
+    @staticmethod
+    def _check_name(name: str) -> None:
         if not name or name.strip() != name:
             raise ValueError(f"invalid service task handler name {name!r}")
+
+    def register(self, name: str, handler: Handler) -> None:
+        self._check_name(name)
         self._handlers[name] = handler
 
-    def is_registered(self, name: str) -> bool:
-        return name in self._handlers
+    def register_transactional(self, name: str, handler: TransactionalHandler) -> None:
+        """Register a handler that receives the worker's unit of work (e.g. to change the e-file atomically)."""
+        self._check_name(name)
+        self._transactional[name] = handler
 
-    def get(self, name: str) -> Handler:
-        return self._handlers[name]
+    def call(self, name: str, uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any] | None:
+        """Run handler `name`; a transactional handler's changes are undone if it raises (savepoint)."""
+        transactional = self._transactional.get(name)
+        if transactional is None:
+            return self._handlers[name](params)
+        with uow.session.begin_nested():
+            return transactional(uow, params)
+
+    def is_registered(self, name: str) -> bool:
+        return name in self._handlers or name in self._transactional
 
     def names(self) -> list[str]:
-        return sorted(self._handlers)
+        return sorted({*self._handlers, *self._transactional})
 
 
 DEFAULT_REGISTRY = HandlerRegistry()

@@ -9,12 +9,13 @@ from sqlalchemy import select
 
 from core.db import UnitOfWork
 from core.errors import NotFound
+from core.ids import parse_uuid
 from engine.context import EngineContext
 from engine.forms import require_object
 from engine.models import HumanTask, Incident, InstanceEvent, ProcessDefinition, ProcessInstance
 from engine.persistence import record_event
 from engine.progress import Loaded, save
-from engine.views import EventView, IncidentView, InstanceView, TaskView, parse_uuid
+from engine.views import EventView, IncidentView, InstanceView, TaskView
 from engine.workflow.runtime import SERIALIZER_VERSION
 
 
@@ -49,6 +50,11 @@ def start_instance(
                  payload={"version": definition.version, "business_key": business_key})
     save(uow, ctx, Loaded(instance, definition, live), snapshot, now, started_by)
     return _view(uow, instance, definition)
+
+
+def instance_status(uow: UnitOfWork, instance_id: uuid.UUID) -> str | None:
+    """The status of an instance ("running", "completed", ...), or None if there is no such instance."""
+    return uow.session.scalar(select(ProcessInstance.status).where(ProcessInstance.id == instance_id))
 
 
 def _definition_version(uow: UnitOfWork, key: str, version: int) -> ProcessDefinition:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from core.db import Database, UnitOfWork, as_conflict
-from core.errors import Conflict
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from engine.context import EngineContext
 from engine.handlers import BpmnError
 from engine.models import Incident, Job, ProcessInstance
@@ -69,7 +69,7 @@ def _fire_timer(uow: UnitOfWork, ctx: EngineContext, loaded: Loaded, job: Job, n
 def _call_service(uow: UnitOfWork, ctx: EngineContext, loaded: Loaded, job: Job, now: datetime) -> None:
     handler_name, params = ctx.runtime.service_call(loaded.live, job.task_id)
     try:
-        result = ctx.handlers.get(handler_name)(params)
+        result = ctx.handlers.call(handler_name, uow, params)
     except BpmnError as error:
         snapshot = ctx.runtime.throw_error(loaded.live, job.task_id, error.code, error.message, now)
         if snapshot is None:
@@ -78,6 +78,9 @@ def _call_service(uow: UnitOfWork, ctx: EngineContext, loaded: Loaded, job: Job,
         record_event(uow.session, loaded.instance.id, "error_thrown", now, element_id=job.element_id,
                      task_id=job.task_id, payload={"code": error.code, "message": error.message})
         save(uow, ctx, loaded, snapshot, now, None)
+        return
+    except (ValidationFailed, NotFound, Forbidden) as exc:  # retrying cannot help: an incident at once
+        _fail(uow, job, now, f"{type(exc).__name__}: {exc}", "", final=True)
         return
     except Exception as exc:
         details = "".join(traceback.format_exception(exc, limit=-5))

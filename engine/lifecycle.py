@@ -8,11 +8,12 @@ from sqlalchemy import delete, select, update
 
 from core.db import UnitOfWork
 from core.errors import Conflict, NotFound
+from core.ids import parse_uuid
 from engine.context import EngineContext
 from engine.models import BufferedMessage, HumanTask, Incident, Job, MessageSubscription, ProcessInstance
 from engine.persistence import record_event
 from engine.progress import load, save
-from engine.views import IncidentView, parse_uuid
+from engine.views import IncidentView
 
 
 def _instance(uow: UnitOfWork, instance_id: str | uuid.UUID) -> ProcessInstance:

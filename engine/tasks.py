@@ -9,13 +9,14 @@ from sqlalchemy import select
 
 from core.db import UnitOfWork
 from core.errors import Conflict, Forbidden, NotFound
+from core.ids import parse_uuid
 from engine.context import EngineContext
 from engine.forms import validate_form_data
 from engine.instances import get_instance
 from engine.models import HumanTask, ProcessInstance
 from engine.persistence import record_event
 from engine.progress import load, save
-from engine.views import InstanceView, TaskView, parse_uuid
+from engine.views import InstanceView, TaskView
 from engine.workflow.runtime import json_safe
 
 MAX_PAGE = 1000

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -106,15 +105,3 @@ class InstanceView:
     open_tasks: list[TaskView] = field(default_factory=list)
     incidents: list[IncidentView] = field(default_factory=list)
     history: list[EventView] = field(default_factory=list)
-
-
-def parse_uuid(value: str | uuid.UUID, what: str) -> uuid.UUID:
-    """Parse an id given by a user; a malformed one is simply not found."""
-    from core.errors import NotFound
-
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound(f"{what} {value} not found") from None
