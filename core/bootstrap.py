@@ -9,14 +9,20 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
+
+from storage.factory import open_blob_store
 
 from core.clock import Clock, SystemClock
 from core.db import Database
 from core.settings import Settings, load_settings
 from engine.context import EngineContext
 from engine.handlers import DEFAULT_REGISTRY, HandlerRegistry
+from engine.instances import instance_status
 from engine.workflow.runtime import SpiffRuntime
+from records.context import RecordsContext
+from records.handlers import attach_document, close_case_handler
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,7 @@ class Services:
     db: Database
     clock: Clock
     engine: EngineContext
+    records: RecordsContext
 
 
 def bootstrap(
@@ -34,12 +41,19 @@ def bootstrap(
     clock = clock or SystemClock()
     db = Database(settings.database_url)
     runtime = SpiffRuntime(settings.script_timeout_seconds, settings.workflow_cache_size)
+    registry = handlers or DEFAULT_REGISTRY
     engine = EngineContext(
-        runtime=runtime, handlers=handlers or DEFAULT_REGISTRY, clock=clock,
+        runtime=runtime, handlers=registry, clock=clock,
         max_model_bytes=settings.max_model_bytes,
         message_buffer=timedelta(seconds=settings.message_buffer_seconds),
     )
-    return Services(settings=settings, db=db, clock=clock, engine=engine)
+    secret = settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else None
+    blobs = open_blob_store(settings.blob_url, access_key=settings.s3_access_key, secret_key=secret)
+    records = RecordsContext(clock=clock, blobs=blobs, max_upload_bytes=settings.max_upload_bytes,
+                             process_status=instance_status)
+    registry.register_transactional("akte.attach_document", partial(attach_document, records))
+    registry.register_transactional("akte.close_case", partial(close_case_handler, records))
+    return Services(settings=settings, db=db, clock=clock, engine=engine, records=records)
 
 
 def secret_key(settings: Settings) -> str:

@@ -83,6 +83,7 @@ class UnitOfWork:
         self.session = session
         self._committed = False
         self._after_commit: list[Callable[[], None]] = []
+        self._on_rollback: list[Callable[[], None]] = []
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -93,6 +94,9 @@ class UnitOfWork:
         try:
             if not self._committed:
                 self.session.rollback()
+                callbacks, self._on_rollback = self._on_rollback, []
+                for callback in callbacks:
+                    callback()
         finally:
             self.session.close()
         if exc is not None:  # an autoflush inside a query may meet a concurrent change, too
@@ -104,6 +108,7 @@ class UnitOfWork:
         with concurrent_changes_as_conflict():
             self.session.commit()
         self._committed = True
+        self._on_rollback = []
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             callback()
@@ -111,6 +116,10 @@ class UnitOfWork:
     def flush(self) -> None:
         with concurrent_changes_as_conflict():
             self.session.flush()
+
+    def on_rollback(self, callback: Callable[[], None]) -> None:
+        """Run `callback` when this unit of work ends without committing (e.g. remove a blob written for it)."""
+        self._on_rollback.append(callback)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once this unit of work has committed (never after a rollback)."""

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 import engine.models  # noqa: F401  (registers the engine tables on Base.metadata)
+import records.models  # noqa: F401  (registers the e-file tables)
 from core.db import Base
 
 config = context.config
