@@ -6,7 +6,10 @@ from flask import Flask, Response, jsonify
 
 from core.bootstrap import Services, bootstrap, secret_key
 from core.settings import Settings
-from web.api import v1_ops  # noqa: F401  (adds the message, incident and lifecycle routes)
+from web.api import (
+    v1_ops,  # noqa: F401  (adds the message, incident and lifecycle routes)
+    v1_records,  # noqa: F401  (adds the e-file routes)
+)
 from web.api.v1 import bp as api_v1
 from web.errors import error_response, register_error_handlers
 

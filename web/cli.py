@@ -18,6 +18,7 @@ import click
 from core.errors import AkteError, ConfigurationError, Conflict, Forbidden, NotFound, ValidationFailed
 from core.settings import load_settings
 from web.cli_ops import register as register_ops
+from web.cli_records import register as register_records
 from web.cli_support import parse_json, print_json, services_from_env
 
 EXIT_INVALID, EXIT_NOT_FOUND = 2, 3
@@ -230,6 +231,7 @@ def serve(host: str | None, port: int | None) -> None:
 
 
 register_ops(cli, instance)
+register_records(cli)
 
 
 def main() -> None:

@@ -1,0 +1,262 @@
+"""JSON API v1 for the e-file: file plan, files, cases, documents (streamed up and down) and notes."""
+
+from __future__ import annotations
+
+import dataclasses
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+from flask import Response, jsonify, request
+
+from core.errors import ValidationFailed
+from records import cases, documents, fileplan, files, notes
+from records.audit import history
+from records.documents import Upload
+from web.api.v1 import bp, json_response
+from web.casestart import new_file_from, start_case
+from web.principal import current_principal
+from web.services import json_body, services
+
+CHUNK = 1024 * 1024
+MULTIPART_OVERHEAD = 1024 * 1024
+
+
+def _string(body: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ValidationFailed(f"'{name}' must be a non-empty string", {name: "required string"})
+    return value
+
+
+@bp.get("/fileplan")
+def list_file_plan() -> tuple[Response, int]:
+    with services().db.unit_of_work() as uow:
+        entries = fileplan.list_entries(uow)
+        return jsonify([{"code": e.code, "parent_code": e.parent_code, "title": e.title,
+                         "retention_years": e.retention_years} for e in entries]), 200
+
+
+@bp.post("/files")
+def create_file() -> tuple[Response, int]:
+    new = new_file_from(json_body())
+    with services().db.unit_of_work() as uow:
+        view = files.create_file(uow, services().records.clock, current_principal(), new)
+        uow.commit()
+    return json_response(view, 201)
+
+
+@bp.get("/files")
+def list_files() -> tuple[Response, int]:
+    args = request.args
+    limit = args.get("limit", "100")
+    if not limit.isdigit():
+        raise ValidationFailed("'limit' must be a positive integer", {"limit": "positive integer"})
+    with services().db.unit_of_work() as uow:
+        if args.get("reference"):
+            return json_response([files.find_file(uow, current_principal(), args["reference"])])
+        return json_response(files.list_files(uow, current_principal(), status=args.get("status"),
+                                              plan_code=args.get("plan_code"), limit=int(limit),
+                                              after=args.get("after")))
+
+
+@bp.get("/files/<file_id>")
+def show_file(file_id: str) -> tuple[Response, int]:
+    svc, principal = services(), current_principal()
+    with svc.db.unit_of_work() as uow:
+        body = dataclasses.asdict(files.get_file(uow, principal, file_id))
+        body["cases"] = [dataclasses.asdict(c) for c in cases.list_cases(uow, svc.records, principal, file_id)]
+        body["documents"] = [dataclasses.asdict(d) for d in documents.list_documents(uow, principal, file_id=file_id)]
+        body["notes"] = [dataclasses.asdict(n) for n in notes.list_notes(uow, principal, file_id=file_id)]
+    return jsonify(body), 200
+
+
+@bp.patch("/files/<file_id>")
+def update_file(file_id: str) -> tuple[Response, int]:
+    changes = json_body()
+    with services().db.unit_of_work() as uow:
+        view = files.update_file(uow, services().records.clock, current_principal(), file_id, changes)
+        uow.commit()
+    return json_response(view)
+
+
+@bp.post("/files/<file_id>/close")
+def close_file(file_id: str) -> tuple[Response, int]:
+    with services().db.unit_of_work() as uow:
+        view = files.close_file(uow, services().records.clock, current_principal(), file_id)
+        uow.commit()
+    return json_response(view)
+
+
+@bp.get("/files/<file_id>/audit")
+def file_audit(file_id: str) -> tuple[Response, int]:
+    with services().db.unit_of_work() as uow:
+        file = files.get_file(uow, current_principal(), file_id)
+        entries = history(uow, file_id=file.id)
+        return jsonify([{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+                         "entity_type": e.entity_type, "entity_id": e.entity_id, "before": e.before,
+                         "after": e.after, "hash": e.hash} for e in entries]), 200
+
+
+@bp.post("/cases")
+def create_case() -> tuple[Response, int]:
+    body = json_body()
+    file = body.get("file", body.get("file_id"))
+    if not isinstance(file, str | dict):
+        raise ValidationFailed("'file' must be a reference number, a file id or a new file's fields",
+                               {"file": "required"})
+    process = body.get("process")
+    if process is not None and not (isinstance(process, dict) and isinstance(process.get("key"), str)
+                                    and isinstance(process.get("data", {}), dict)):
+        raise ValidationFailed("'process' must be {\"key\": ..., \"data\": {...}}", {"process": "invalid"})
+    with services().db.unit_of_work() as uow:
+        started = start_case(uow, services(), current_principal(), file=file,
+                             title=_string(body, "title", required=True) or "", applicant=body.get("applicant"),
+                             process_key=process["key"] if process else None,
+                             data=process.get("data") if process else None)
+        uow.commit()
+    result = dataclasses.asdict(started.case)
+    result["process_instance"] = dataclasses.asdict(started.instance) if started.instance else None
+    return jsonify(result), 201
+
+
+@bp.get("/cases/<case_id>")
+def show_case(case_id: str) -> tuple[Response, int]:
+    svc, principal = services(), current_principal()
+    with svc.db.unit_of_work() as uow:
+        body = dataclasses.asdict(cases.get_case(uow, svc.records, principal, case_id))
+        body["documents"] = [dataclasses.asdict(d) for d in documents.list_documents(uow, principal, case_id=case_id)]
+        body["notes"] = [dataclasses.asdict(n) for n in notes.list_notes(uow, principal, case_id=case_id)]
+    return jsonify(body), 200
+
+
+@bp.post("/cases/<case_id>/close")
+def close_case(case_id: str) -> tuple[Response, int]:
+    body = json_body(required=False)
+    with services().db.unit_of_work() as uow:
+        view = cases.close_case(uow, services().records, current_principal(), case_id, _string(body, "outcome"))
+        uow.commit()
+    return json_response(view)
+
+
+def _uploads() -> list[Upload]:
+    request.max_content_length = services().settings.max_upload_bytes + MULTIPART_OVERHEAD
+    parts = request.files.getlist("file") or list(request.files.values())
+    if not parts:
+        raise ValidationFailed("send the document as multipart/form-data field 'file'", {"file": "required"})
+    return [Upload(part.stream, part.filename, part.mimetype if part.content_type else None) for part in parts]
+
+
+@bp.get("/cases/<case_id>/documents")
+def list_case_documents(case_id: str) -> tuple[Response, int]:
+    with services().db.unit_of_work() as uow:
+        return json_response(documents.list_documents(uow, current_principal(), case_id=case_id))
+
+
+@bp.post("/cases/<case_id>/documents")
+def add_case_documents(case_id: str) -> tuple[Response, int]:
+    uploads = _uploads()
+    title = request.form.get("title")
+    with services().db.unit_of_work() as uow:
+        added = [documents.add_document(uow, services().records, current_principal(), upload, case_id=case_id,
+                                        title=title if len(uploads) == 1 else None) for upload in uploads]
+        uow.commit()
+    return json_response(added, 201)
+
+
+@bp.get("/documents/<document_id>")
+def show_document(document_id: str) -> tuple[Response, int]:
+    with services().db.unit_of_work() as uow:
+        return json_response(documents.get_document(uow, current_principal(), document_id))
+
+
+@bp.post("/documents/<document_id>/versions")
+def add_document_version(document_id: str) -> tuple[Response, int]:
+    uploads = _uploads()
+    if len(uploads) != 1:
+        raise ValidationFailed("send exactly one file for a new version", {"file": "exactly one"})
+    with services().db.unit_of_work() as uow:
+        view = documents.add_version(uow, services().records, current_principal(), document_id, uploads[0])
+        uow.commit()
+    return json_response(view, 201)
+
+
+@bp.get("/documents/<document_id>/versions/<int:number>/content")
+def document_content(document_id: str, number: int) -> Response:
+    """The version's bytes, streamed; ETag = SHA-256, single byte ranges answered with 206."""
+    svc = services()
+    with svc.db.unit_of_work() as uow:
+        content = documents.read_content(uow, svc.records, current_principal(), document_id, number)
+        uow.commit()
+    version = content.version
+    headers = {"ETag": f'"{version.sha256}"', "Accept-Ranges": "bytes", "X-Content-Type-Options": "nosniff",
+               "Cache-Control": "private, no-cache"}
+    if request.if_none_match.contains(version.sha256):
+        return Response(status=304, headers=headers)
+    start, length, status = 0, version.size, 200
+    ranges = request.range if request.if_range.etag in (None, version.sha256) else None
+    if ranges is not None and len(ranges.ranges) == 1:
+        chosen = ranges.range_for_length(version.size)
+        if chosen is None:
+            return Response(status=416, headers={**headers, "Content-Range": f"bytes */{version.size}"})
+        start, length, status = chosen[0], chosen[1] - chosen[0], 206
+        headers["Content-Range"] = f"bytes {start}-{chosen[1] - 1}/{version.size}"
+    stream = svc.records.blobs.open(content.blob_key, offset=start, length=length)
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            while chunk := stream.read(CHUNK):
+                yield chunk
+        finally:
+            stream.close()
+
+    response = Response(chunks(), status=status, mimetype=version.media_type, headers=headers,
+                        direct_passthrough=True)
+    response.content_length = length
+    disposition = "inline" if request.args.get("inline") == "1" else "attachment"
+    response.headers["Content-Disposition"] = content_disposition(disposition, version.filename)
+    return response
+
+
+def content_disposition(kind: str, filename: str) -> str:
+    """RFC 6266: an ASCII fallback name plus the exact UTF-8 name (`filename*`) for umlauts and the like."""
+    fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    fallback = fallback.replace("\\", "_").replace('"', "_") or "download"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _add_note(body: dict[str, Any], **owner: str) -> tuple[Response, int]:
+    with services().db.unit_of_work() as uow:
+        view = notes.add_note(uow, services().records, current_principal(), body.get("text"), **owner)
+        uow.commit()
+    return json_response(view, 201)
+
+
+@bp.post("/cases/<case_id>/notes")
+def add_case_note(case_id: str) -> tuple[Response, int]:
+    return _add_note(json_body(), case_id=case_id)
+
+
+@bp.post("/files/<file_id>/notes")
+def add_file_note(file_id: str) -> tuple[Response, int]:
+    return _add_note(json_body(), file_id=file_id)
+
+
+@bp.patch("/notes/<note_id>")
+def edit_note(note_id: str) -> tuple[Response, int]:
+    body = json_body()
+    with services().db.unit_of_work() as uow:
+        view = notes.edit_note(uow, services().records, current_principal(), note_id, body.get("text"))
+        uow.commit()
+    return json_response(view)
+
+
+@bp.delete("/notes/<note_id>")
+def delete_note(note_id: str) -> tuple[Response, int]:
+    with services().db.unit_of_work() as uow:
+        notes.delete_note(uow, services().records, current_principal(), note_id)
+        uow.commit()
+    return jsonify({"deleted": note_id}), 200
