@@ -7,6 +7,12 @@ AKTE_TEST_POSTGRES_URL (default: the local server, trust auth) and dropped after
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,7 +71,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     return url
 
 
-def _empty_tables(database: Database) -> None:
+def empty_tables(database: Database) -> None:
     with database.engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
@@ -81,14 +87,70 @@ def handlers() -> HandlerRegistry:
     return HandlerRegistry()
 
 
+def blob_settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, str]:
+    """The document store that goes with a database: the filesystem with SQLite (the embedded set-up), a
+    fresh bucket on the moto S3 server with PostgreSQL (the production-like set-up)."""
+    if database_url.startswith("sqlite"):
+        return {"blob_url": f"file://{tmp_path / 'blobs'}"}
+    endpoint = request.getfixturevalue("moto_s3_endpoint")
+    return {"blob_url": f"s3://akte-{uuid.uuid4().hex[:12]}?endpoint={endpoint}",
+            "s3_access_key": "akte-test", "s3_secret_key": "akte-test-secret"}
+
+
 @pytest.fixture
 def services(
-    database_url: str, tmp_path: Path, clock: FrozenClock, handlers: HandlerRegistry
+    database_url: str, tmp_path: Path, clock: FrozenClock, handlers: HandlerRegistry, request: pytest.FixtureRequest
 ) -> Iterator[Services]:
-    settings = load_settings(database_url=database_url, data_dir=tmp_path, script_timeout_seconds=1.0)
+    settings = load_settings(database_url=database_url, data_dir=tmp_path, script_timeout_seconds=1.0,
+                             **blob_settings(database_url, tmp_path, request))
     built = bootstrap(settings, clock=clock, handlers=handlers)
     try:
         yield built
     finally:
-        _empty_tables(built.db)
+        empty_tables(built.db)
         built.db.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _answers_http(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1):
+            return True
+    except urllib.error.HTTPError as error:  # any HTTP answer means the server is up
+        error.close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def moto_s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A moto S3 server on a free port for the run (`moto_server` from the venv); yields its http:// URL."""
+    moto_server = Path(sys.executable).with_name("moto_server")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("moto") / "moto_server.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [str(moto_server), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while not _answers_http(url):
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"moto_server did not start on {url}: {log_path.read_text(errors='replace')[-2000:]}")
+                time.sleep(0.1)
+            yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()

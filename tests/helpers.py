@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import Any
 
 from core.bootstrap import Services
@@ -10,7 +13,9 @@ from engine.instances import start_instance
 from engine.tasks import complete_task
 from engine.views import InstanceView
 from engine.workflow.parsing import SourceFile
-from tests.conftest import MODELS
+from tests.conftest import MODELS, REPO
+
+AKTE = [sys.executable, "-c", "from web.cli import main; main()"]
 
 
 def model_files(*names: str) -> list[SourceFile]:
@@ -36,3 +41,20 @@ def complete(services: Services, task_id: str, data: dict[str, Any], user: str |
         view = complete_task(uow, services.engine, task_id, data, user=user)
         uow.commit()
     return view
+
+
+def akte_env(services: Services) -> dict[str, str]:
+    """The environment that points an `akte` subprocess at the same database and document store."""
+    settings = services.settings
+    env = dict(os.environ, AKTE_DATABASE_URL=settings.database_url, AKTE_DATA_DIR=str(settings.data_dir),
+               AKTE_BLOB_URL=settings.blob_url)
+    if settings.s3_access_key and settings.s3_secret_key:
+        env.update(AKTE_S3_ACCESS_KEY=settings.s3_access_key,
+                   AKTE_S3_SECRET_KEY=settings.s3_secret_key.get_secret_value())
+    return env
+
+
+def akte(services: Services, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `akte ARGS...` as a real subprocess against the test's database and store."""
+    return subprocess.run([*AKTE, *args], capture_output=True, text=True, env=akte_env(services), cwd=REPO,
+                          timeout=300)

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from core.bootstrap import Services
 from tests.conftest import MODELS, REPO
-
-AKTE = [sys.executable, "-c", "from web.cli import main; main()"]
-
-
-def akte(services: Services, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, AKTE_DATABASE_URL=services.settings.database_url,
-               AKTE_DATA_DIR=str(services.settings.data_dir))
-    return subprocess.run([*AKTE, *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+from tests.helpers import akte
 
 
 def test_two_task_process_by_cli(services: Services) -> None:

@@ -1,0 +1,121 @@
+"""The e-file JSON API: files, cases with their process, streamed documents with Range and ETag, notes."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from io import BytesIO
+
+import pytest
+from flask.testing import FlaskClient
+
+from core.bootstrap import Services
+from tests.records_helpers import load_plan
+from web.app import create_app
+
+CONTENT = ("Antrag auf Umtausch des Führerscheins\n" * 2000).encode()
+
+
+@pytest.fixture
+def client(services: Services) -> Iterator[FlaskClient]:
+    load_plan(services)
+    with create_app(services=services).test_client() as test_client:
+        yield test_client
+
+
+def _case(client: FlaskClient) -> dict[str, object]:
+    created = client.post("/api/v1/cases", json={
+        "title": "Umtausch", "applicant": {"kind": "person", "name": "Erika Mustermann"},
+        "file": {"plan_code": "32.10.05", "title": "Mustermann, Erika", "owning_unit": "unit-a",
+                 "confidentiality": "confidential"}})
+    assert created.status_code == 201, created.json
+    body: dict[str, object] = created.json
+    return body
+
+
+def _upload(client: FlaskClient, case_id: object, content: bytes, name: str, **extra: str) -> object:
+    return client.post(f"/api/v1/cases/{case_id}/documents", data={"file": (BytesIO(content), name), **extra},
+                       content_type="multipart/form-data")
+
+
+def test_file_case_document_round_trip(client: FlaskClient) -> None:
+    case = _case(client)
+    assert case["status"] == "open" and str(case["reference_number"]).startswith("32.10.05-")
+    uploaded = _upload(client, case["id"], CONTENT, "antrag.txt", title="Antrag")
+    assert uploaded.status_code == 201, uploaded.json
+    [document] = uploaded.json
+    assert document["title"] == "Antrag" and document["versions"][0]["media_type"] == "text/plain"
+    url = f"/api/v1/documents/{document['id']}/versions/1/content"
+    etag = hashlib.sha256(CONTENT).hexdigest()
+
+    full = client.get(url)
+    assert full.status_code == 200 and full.data == CONTENT
+    assert full.headers["ETag"] == f'"{etag}"' and full.headers["Content-Type"].startswith("text/plain")
+    assert full.headers["Content-Disposition"] == "attachment; filename=\"antrag.txt\"; filename*=UTF-8''antrag.txt"
+    assert int(full.headers["Content-Length"]) == len(CONTENT)
+
+    part = client.get(url, headers={"Range": "bytes=10-19"})
+    assert part.status_code == 206 and part.data == CONTENT[10:20]
+    assert part.headers["Content-Range"] == f"bytes 10-19/{len(CONTENT)}"
+    tail = client.get(url, headers={"Range": "bytes=-5"})
+    assert tail.status_code == 206 and tail.data == CONTENT[-5:]
+    assert client.get(url, headers={"Range": f"bytes={len(CONTENT) + 10}-"}).status_code == 416
+    assert client.get(url, headers={"If-None-Match": f'"{etag}"'}).status_code == 304
+
+    file = client.get(f"/api/v1/files/{case['file_id']}").json
+    assert [d["id"] for d in file["documents"]] == [document["id"]] and file["confidentiality"] == "confidential"
+    audit = client.get(f"/api/v1/files/{case['file_id']}/audit").json
+    assert {(e["entity_type"], e["action"]) for e in audit} >= {("file", "create"), ("document", "read")}
+
+
+def test_new_version_and_umlaut_file_names(client: FlaskClient) -> None:
+    case = _case(client)
+    [document] = _upload(client, case["id"], b"erste Fassung\n", "Bescheid.txt").json
+    second = client.post(f"/api/v1/documents/{document['id']}/versions",
+                         data={"file": (BytesIO(b"zweite Fassung\n"), "Bescheid-Änderung.txt")},
+                         content_type="multipart/form-data")
+    assert second.status_code == 201 and second.json["latest_version"] == 2
+    old = client.get(f"/api/v1/documents/{document['id']}/versions/1/content")
+    new = client.get(f"/api/v1/documents/{document['id']}/versions/2/content?inline=1")
+    assert old.data == b"erste Fassung\n" and new.data == b"zweite Fassung\n"
+    assert new.headers["Content-Disposition"].startswith('inline; filename="Bescheid-Anderung.txt"')
+    assert "filename*=UTF-8''Bescheid-%C3%84nderung.txt" in new.headers["Content-Disposition"]
+
+
+@pytest.mark.parametrize(("content", "name", "status", "needle"), [
+    (b"", "leer.txt", 400, "empty"),
+    (b"%PDF-1.4\n%%EOF\n", "../x.pdf", 400, "must not contain a path"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(40), "scan.pdf", 400, "the content is image/png"),
+])
+def test_bad_uploads_get_json_errors(client: FlaskClient, content: bytes, name: str, status: int,
+                                     needle: str) -> None:
+    case = _case(client)
+    response = _upload(client, case["id"], content, name)
+    assert response.status_code == status and needle in response.json["error"]["message"]
+    assert client.get(f"/api/v1/cases/{case['id']}").json["documents"] == []
+
+
+def test_missing_things_are_404_and_bad_bodies_400(client: FlaskClient) -> None:
+    assert client.get("/api/v1/cases/00000000-0000-0000-0000-000000000000").status_code == 404
+    assert client.get("/api/v1/documents/nonsense").json["error"]["code"] == "not_found"
+    case = _case(client)
+    no_file = client.post(f"/api/v1/cases/{case['id']}/documents", data={}, content_type="multipart/form-data")
+    assert no_file.status_code == 400 and no_file.json["error"]["details"] == {"file": "required"}
+    bad_file = client.post("/api/v1/files", json={"plan_code": "32.10.05", "title": "x"})
+    assert bad_file.status_code == 400 and "owning_unit" in bad_file.json["error"]["message"]
+    unknown_plan = client.post("/api/v1/files", json={"plan_code": "99", "title": "x", "owning_unit": "u"})
+    assert unknown_plan.status_code == 404
+
+
+def test_notes_and_closing(client: FlaskClient) -> None:
+    case = _case(client)
+    note = client.post(f"/api/v1/cases/{case['id']}/notes", json={"text": "Foto fehlt"})
+    assert note.status_code == 201
+    edited = client.patch(f"/api/v1/notes/{note.json['id']}", json={"text": "Foto nachgereicht"})
+    assert edited.json["text"] == "Foto nachgereicht" and edited.json["updated_at"]
+    assert client.post(f"/api/v1/cases/{case['id']}/notes", json={"text": " "}).status_code == 400
+    closed = client.post(f"/api/v1/cases/{case['id']}/close", json={"outcome": "approved"})
+    assert closed.json["status"] == "closed"
+    assert client.post(f"/api/v1/cases/{case['id']}/close").status_code == 409
+    by_reference = client.get(f"/api/v1/files?reference={case['reference_number']}").json
+    assert [f["id"] for f in by_reference] == [case["file_id"]]
