@@ -78,6 +78,4 @@ def _s3_store(url: str, access_key: str | None, secret_key: str | None) -> S3Blo
     client = Minio(
         endpoint.netloc, access_key=access_key, secret_key=secret_key, secure=endpoint.scheme == "https", region=region
     )
-    store = S3BlobStore(client, bucket)
-    store.ensure_bucket()
-    return store
+    return S3BlobStore(client, bucket)  # the bucket is created on first use when missing

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -97,6 +98,17 @@ class S3BlobStore:
         self.client = client
         self.bucket = bucket
         self.part_size = part_size
+        self._bucket_ready = False
+        self._bucket_lock = threading.Lock()
+
+    def _ready(self) -> None:
+        """Make sure the bucket exists, once per store, on first use (not at start-up of every command)."""
+        if self._bucket_ready:
+            return
+        with self._bucket_lock:
+            if not self._bucket_ready:
+                self.ensure_bucket()
+                self._bucket_ready = True
 
     def ensure_bucket(self) -> None:
         """Create the bucket when missing and make the server abort multipart uploads left for a day."""
@@ -126,6 +138,7 @@ class S3BlobStore:
         self.client.set_bucket_lifecycle(self.bucket, LifecycleConfig([*rules, rule]))
 
     def put(self, stream: IO[bytes], *, max_bytes: int | None = None) -> BlobRef:
+        self._ready()
         reader = HashingReader(stream, max_bytes)
         key = _new_key()
         try:
@@ -179,6 +192,7 @@ class S3BlobStore:
         self.client.remove_object(self.bucket, _checked(key))
 
     def iter_blobs(self) -> Iterator[BlobInfo]:
+        self._ready()
         for item in self.client.list_objects(self.bucket, prefix=PREFIX, recursive=True):
             name = item.object_name
             if name and item.last_modified and _KEY.fullmatch(name):
@@ -186,4 +200,5 @@ class S3BlobStore:
 
     def remove_stale_partials(self, older_than: datetime) -> int:
         """Abort incomplete multipart uploads begun before `older_than` (the bucket rule does so after a day)."""
+        self._ready()
         return _abort_uploads_begun_before(self.client, self.bucket, older_than)
