@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python -m bench.engine --backend sqlite
 	$(BIN)/python -m bench.engine --backend postgresql
 	$(BIN)/python -m bench.timers
+	$(BIN)/python -m bench.storage
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from urllib3 import BaseHTTPResponse
 
 PREFIX = "blobs/"
-DEFAULT_PART_SIZE = 16 * 1024 * 1024
+DEFAULT_PART_SIZE = 8 * 1024 * 1024  # minio keeps ~3 parts in memory per upload; S3 minimum is 5 MiB
 ABORT_RULE_ID = "akte-abort-incomplete-multipart-uploads"
 _KEY = re.compile(r"blobs/[0-9]{4}/[0-9]{2}/[0-9a-f]{32}")
 _MISSING = frozenset({"NoSuchKey", "NoSuchObject"})

@@ -7,12 +7,6 @@ AKTE_TEST_POSTGRES_URL (default: the local server, trust auth) and dropped after
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench.motoserver import MotoServerFailed, moto_server
 from core.bootstrap import Services, bootstrap
 from core.clock import FrozenClock
 from core.db import Base, Database
@@ -111,46 +106,11 @@ def services(
         built.db.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _answers_http(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1):
-            return True
-    except urllib.error.HTTPError as error:  # any HTTP answer means the server is up
-        error.close()
-        return True
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def moto_s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A moto S3 server on a free port for the run (`moto_server` from the venv); yields its http:// URL."""
-    moto_server = Path(sys.executable).with_name("moto_server")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("moto") / "moto_server.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [str(moto_server), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while not _answers_http(url):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"moto_server did not start on {url}: {log_path.read_text(errors='replace')[-2000:]}")
-                time.sleep(0.1)
+    try:
+        with moto_server(tmp_path_factory.mktemp("moto") / "moto_server.log") as url:
             yield url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    except MotoServerFailed as exc:
+        pytest.fail(str(exc))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterator
 from io import BytesIO
 
 import pytest
 from flask.testing import FlaskClient
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from core.bootstrap import Services
 from tests.records_helpers import load_plan
@@ -119,3 +122,21 @@ def test_notes_and_closing(client: FlaskClient) -> None:
     assert client.post(f"/api/v1/cases/{case['id']}/close").status_code == 409
     by_reference = client.get(f"/api/v1/files?reference={case['reference_number']}").json
     assert [f["id"] for f in by_reference] == [case["file_id"]]
+
+
+def test_uploads_over_the_limit_are_refused_and_leave_nothing(services: Services) -> None:
+    load_plan(services)
+    limited = dataclasses.replace(
+        services, settings=services.settings.model_copy(update={"max_upload_bytes": 1000}),
+        records=dataclasses.replace(services.records, max_upload_bytes=1000))
+    with create_app(services=limited).test_client() as client:
+        case = _case(client)
+        over = _upload(client, case["id"], b"x" * 5000, "gross.txt")
+        assert over.status_code == 400 and "larger than the limit of 1000 bytes" in over.json["error"]["message"]
+        # encoded here: the test client would spool a body this large to a temp file it never closes
+        boundary, body = encode_multipart(MultiDict({"file": FileStorage(BytesIO(b"x" * (2 * 1024**2)), "riesig.txt")}))
+        far_over = client.post(f"/api/v1/cases/{case['id']}/documents", data=body,
+                               content_type=f'multipart/form-data; boundary="{boundary}"')
+        assert far_over.status_code == 413 and far_over.json["error"]["code"] == "request_entity_too_large"
+        assert client.get(f"/api/v1/cases/{case['id']}").json["documents"] == []
+    assert list(services.records.blobs.iter_blobs()) == []
