@@ -30,6 +30,10 @@ class Settings(BaseSettings):
         2 * 1024**3, ge=1, description="Largest document version accepted (bytes); larger uploads are refused."
     )
     search_url: str = Field("db", description="Full-text index: 'db' (the database's own) or http://ES:9200.")
+    ocr_languages: str = Field("deu", pattern=r"^[a-z_]{3,}(\+[a-z_]{3,})*$",
+                               description="Tesseract languages for OCR, e.g. deu or deu+eng.")
+    extract_timeout_seconds: float = Field(120.0, gt=0, le=3600, description="Time limit to extract one document.")
+    extract_max_pages: int = Field(200, ge=1, description="Pages of one document that are extracted (and OCRed).")
     einvoice_rules: Path | None = Field(None, description="Directory of the official EN 16931/XRechnung rules.")
     secret_key: str | None = Field(None, description="Flask secret; generated into DATA_DIR/secret_key if unset.")
     host: str = Field("127.0.0.1", description="Address the web server binds to.")
