@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | sha256sum | cut -c1-12)
 export AKTE_DATA_DIR ?= var
 
-.PHONY: run test install lint typecheck unit bench clean serve
+.PHONY: run test install system-packages lint typecheck unit bench clean serve
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,16 @@ $(STAMP): setup.cfg pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-install: $(STAMP)
+install: system-packages $(STAMP)
+
+## system-packages: Debian packages akte calls (tesseract + German data for OCR); installed only when missing.
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-deu
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
+system-packages:
+	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx deu; then \
+		echo "installing $(SYSTEM_PACKAGES)"; \
+		$(APT_INSTALL) $(SYSTEM_PACKAGES) || { apt-get update -q && $(APT_INSTALL) $(SYSTEM_PACKAGES); }; \
+	fi
 
 ## make run: embedded SQLite + filesystem store under var/, shipped procedures deployed, worker + web app.
 run: install

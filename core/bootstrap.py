@@ -12,17 +12,19 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
-from storage.factory import open_blob_store
-
 from core.clock import Clock, SystemClock
 from core.db import Database
 from core.settings import Settings, load_settings
 from engine.context import EngineContext
 from engine.handlers import DEFAULT_REGISTRY, HandlerRegistry
-from engine.instances import instance_status
+from engine.instances import instance_state
 from engine.workflow.runtime import SpiffRuntime
 from records.context import RecordsContext
 from records.handlers import attach_document, close_case_handler
+from search.context import SearchContext
+from search.extract import ExtractionLimits
+from search.factory import open_search_index
+from storage.factory import open_blob_store
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Services:
     clock: Clock
     engine: EngineContext
     records: RecordsContext
+    search: SearchContext
 
 
 def bootstrap(
@@ -50,10 +53,13 @@ def bootstrap(
     secret = settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else None
     blobs = open_blob_store(settings.blob_url, access_key=settings.s3_access_key, secret_key=secret)
     records = RecordsContext(clock=clock, blobs=blobs, max_upload_bytes=settings.max_upload_bytes,
-                             process_status=instance_status)
+                             process_state=instance_state)
     registry.register_transactional("akte.attach_document", partial(attach_document, records))
     registry.register_transactional("akte.close_case", partial(close_case_handler, records))
-    return Services(settings=settings, db=db, clock=clock, engine=engine, records=records)
+    limits = ExtractionLimits(timeout_seconds=settings.extract_timeout_seconds, max_pages=settings.extract_max_pages,
+                              ocr_languages=settings.ocr_languages)
+    search = SearchContext(index=open_search_index(settings.search_url, db), records=records, limits=limits)
+    return Services(settings=settings, db=db, clock=clock, engine=engine, records=records, search=search)
 
 
 def secret_key(settings: Settings) -> str:

@@ -14,6 +14,21 @@ from core.db import Database
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
+# index structures a search backend keeps beside its ORM table (see search/models.py); not in the models
+BACKEND_SPECIFIC = ("search_fts",)
+BACKEND_SPECIFIC_COLUMNS = {("search_entry", "tsv")}
+
+
+def alembic_managed(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Alembic `include_object`: leave the search backends' own structures out of model comparison."""
+    if type_ == "table" and name and name.startswith(BACKEND_SPECIFIC):
+        return False
+    if type_ == "column":
+        table = getattr(getattr(obj, "table", None), "name", None)
+        return (table, name) not in BACKEND_SPECIFIC_COLUMNS
+    return not (type_ == "index" and name and name.startswith(("ix_search_entry_tsv", "ix_search_entry_trgm")))
+
+
 def alembic_config(database: Database) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

@@ -52,9 +52,11 @@ def start_instance(
     return _view(uow, instance, definition)
 
 
-def instance_status(uow: UnitOfWork, instance_id: uuid.UUID) -> str | None:
-    """The status of an instance ("running", "completed", ...), or None if there is no such instance."""
-    return uow.session.scalar(select(ProcessInstance.status).where(ProcessInstance.id == instance_id))
+def instance_state(uow: UnitOfWork, instance_id: uuid.UUID) -> tuple[str, str] | None:
+    """(process key, status such as "running" or "completed") of an instance, or None if there is none."""
+    row = uow.session.execute(select(ProcessInstance.process_key, ProcessInstance.status)
+                              .where(ProcessInstance.id == instance_id)).one_or_none()
+    return (row[0], row[1]) if row is not None else None
 
 
 def _definition_version(uow: UnitOfWork, key: str, version: int) -> ProcessDefinition:

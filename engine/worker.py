@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import FrameType
 
 from core.db import Database
@@ -20,11 +20,15 @@ log = logging.getLogger("akte.worker")
 
 
 class Worker:
-    def __init__(self, db: Database, ctx: EngineContext, *, poll_seconds: float, batch: int = 100) -> None:
+    """Runs due engine jobs, then each of `steps` (other work such as indexing; each returns how much it did)."""
+
+    def __init__(self, db: Database, ctx: EngineContext, *, poll_seconds: float, batch: int = 100,
+                 steps: Sequence[Callable[[], int]] = ()) -> None:
         self.db = db
         self.ctx = ctx
         self.poll_seconds = poll_seconds
         self.batch = batch
+        self.steps = list(steps)
         self._stop = threading.Event()
 
     def stop(self) -> None:
@@ -35,6 +39,10 @@ class Worker:
         total = 0
         while not self._stop.is_set():
             done = run_due_jobs(self.db, self.ctx, limit=self.batch)
+            for step in self.steps:
+                if self._stop.is_set():
+                    break
+                done += step()
             total += done
             if done == 0:
                 break

@@ -5,9 +5,12 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import core.outbox  # noqa: F401  (registers the outbox table)
 import engine.models  # noqa: F401  (registers the engine tables on Base.metadata)
 import records.models  # noqa: F401  (registers the e-file tables)
+import search.models  # noqa: F401  (registers the search tables)
 from core.db import Base
+from core.migrate import alembic_managed
 
 config = context.config
 target_metadata = Base.metadata
@@ -30,6 +33,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=alembic_managed,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -17,10 +17,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from core import outbox
 from core.db import UnitOfWork
 from records.models import AuditEntry, AuditHead
 
 GENESIS_HASH = "0" * 64
+INDEX_TOPIC = "index"  # outbox topic drained by the search indexer
 
 
 def _plain(value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -72,6 +74,8 @@ def record(
     entry.hash = entry_hash(entry)
     head.last_seq, head.last_hash = entry.seq, entry.hash
     uow.session.add(entry)
+    if action != "read":  # every audited change is also an event for the search index
+        outbox.enqueue(uow, INDEX_TOPIC, entity_type, str(entity_id), at)
     return entry
 
 

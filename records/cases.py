@@ -43,8 +43,9 @@ def _applicant(value: object) -> dict[str, Any]:
 
 
 def _view(uow: UnitOfWork, ctx: RecordsContext, row: RecordCase, file: RecordFile) -> CaseView:
-    process = ctx.process_status(uow, row.process_instance_id) if row.process_instance_id else None
-    return CaseView.of(row, file, case_status(row.closed_at is not None, process))
+    process = ctx.process_state(uow, row.process_instance_id) if row.process_instance_id else None
+    status = case_status(row.closed_at is not None, process[1] if process else None)
+    return CaseView.of(row, file, status, process[0] if process else None)
 
 
 def create_case(

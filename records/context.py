@@ -10,12 +10,12 @@ from core.clock import Clock
 from core.db import UnitOfWork
 from storage.ports import BlobStore
 
-# status of a process instance ("running", "completed", ...) or None when there is none; supplied by the
-# composition root so that records never imports the engine
-ProcessStatusLookup = Callable[[UnitOfWork, uuid.UUID], "str | None"]
+# (process key, status such as "running") of a process instance, or None when there is none; supplied by
+# the composition root so that records never imports the engine
+ProcessStateLookup = Callable[[UnitOfWork, uuid.UUID], "tuple[str, str] | None"]
 
 
-def no_processes(_uow: UnitOfWork, _instance_id: uuid.UUID) -> str | None:
+def no_processes(_uow: UnitOfWork, _instance_id: uuid.UUID) -> tuple[str, str] | None:
     return None
 
 
@@ -24,4 +24,4 @@ class RecordsContext:
     clock: Clock
     blobs: BlobStore
     max_upload_bytes: int
-    process_status: ProcessStatusLookup = no_processes
+    process_state: ProcessStateLookup = no_processes

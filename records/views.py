@@ -45,6 +45,7 @@ class CaseView:
     reference_number: str
     title: str
     status: str
+    procedure: str | None  # the key of the process that drives the case
     process_instance_id: uuid.UUID | None
     applicant: dict[str, Any]
     outcome: str | None
@@ -53,10 +54,10 @@ class CaseView:
     created_by: str
 
     @classmethod
-    def of(cls, row: RecordCase, file: RecordFile, status: str) -> CaseView:
+    def of(cls, row: RecordCase, file: RecordFile, status: str, procedure: str | None) -> CaseView:
         return cls(
             id=row.id, file_id=row.file_id, reference_number=file.reference_number, title=row.title,
-            status=status, process_instance_id=row.process_instance_id, applicant=row.applicant,
+            status=status, procedure=procedure, process_instance_id=row.process_instance_id, applicant=row.applicant,
             outcome=row.outcome, closed_at=row.closed_at, created_at=row.created_at, created_by=row.created_by,
         )
 

@@ -70,6 +70,8 @@ def empty_tables(database: Database) -> None:
     with database.engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
+        if database.backend == "sqlite":  # the FTS5 table lives outside the ORM metadata
+            connection.execute(text("DELETE FROM search_fts"))
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from core.settings import Settings
 from web.api import (
     v1_ops,  # noqa: F401  (adds the message, incident and lifecycle routes)
     v1_records,  # noqa: F401  (adds the e-file routes)
+    v1_search,  # noqa: F401  (adds the search route)
 )
 from web.api.v1 import bp as api_v1
 from web.errors import error_response, register_error_handlers

@@ -19,6 +19,7 @@ from core.errors import AkteError, ConfigurationError, Conflict, Forbidden, NotF
 from core.settings import load_settings
 from web.cli_ops import register as register_ops
 from web.cli_records import register as register_records
+from web.cli_search import register as register_search
 from web.cli_support import parse_json, print_json, services_from_env
 
 EXIT_INVALID, EXIT_NOT_FOUND = 2, 3
@@ -232,6 +233,7 @@ def serve(host: str | None, port: int | None) -> None:
 
 register_ops(cli, instance)
 register_records(cli)
+register_search(cli)
 
 
 def main() -> None:

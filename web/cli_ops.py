@@ -24,14 +24,17 @@ def _parse_correlation(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--once", is_flag=True, help="Run every due job, then exit (instead of polling for ever).")
 @click.option("--batch", default=100, show_default=True, help="Jobs per round before checking for a stop signal.")
 def worker(once: bool, batch: int) -> None:
-    """Fire due timers and run service-task handlers (several workers may run at once)."""
+    """Fire due timers, run service-task handlers, extract and index documents (several may run at once)."""
     from engine.worker import Worker, install_signal_handlers
+    from search.extraction import extract_pending
+    from search.indexer import drain
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("spiff").setLevel(logging.WARNING)  # Spiff logs every task state change at INFO
     with services_from_env() as services:
+        steps = [lambda: extract_pending(services.db, services.search), lambda: drain(services.db, services.search)]
         runner = Worker(services.db, services.engine, poll_seconds=services.settings.worker_poll_seconds,
-                        batch=batch)
+                        batch=batch, steps=steps)
         install_signal_handlers(runner)
         if once:
             done = runner.run_until_idle()

@@ -260,3 +260,4 @@ def delete_note(note_id: str) -> tuple[Response, int]:
         notes.delete_note(uow, services().records, current_principal(), note_id)
         uow.commit()
     return jsonify({"deleted": note_id}), 200
+

@@ -1,0 +1,64 @@
+"""The transactional outbox: work that must follow a commit (indexing, clean-up) is written as a row in the
+same transaction as the change, and drained afterwards by the worker.
+
+Consumers claim rows with `FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite has one writer), handle them and
+delete them in the same transaction. Handling must be idempotent: a crash after handling but before the
+commit hands the row to the next worker again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import BigInteger, Index, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, UnitOfWork, UTCDateTime
+
+MAX_BACKOFF = timedelta(hours=1)
+
+
+class OutboxEvent(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "topic", "available_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(32))
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+def enqueue(uow: UnitOfWork, topic: str, entity_type: str, entity_id: str, now: datetime) -> None:
+    """Add an event; it becomes visible to consumers when (and only if) the transaction commits."""
+    uow.session.add(OutboxEvent(topic=topic, entity_type=entity_type, entity_id=entity_id, created_at=now,
+                                available_at=now, attempts=0))
+
+
+def claim(uow: UnitOfWork, topic: str, now: datetime, limit: int) -> Sequence[OutboxEvent]:
+    """Lock up to `limit` due events of `topic`, oldest first; other workers skip them."""
+    query = (select(OutboxEvent).where(OutboxEvent.topic == topic, OutboxEvent.available_at <= now)
+             .order_by(OutboxEvent.id).limit(limit).with_for_update(skip_locked=True))
+    return uow.session.scalars(query).all()
+
+
+def done(uow: UnitOfWork, event: OutboxEvent) -> None:
+    uow.session.delete(event)
+
+
+def retry_later(event: OutboxEvent, now: datetime, error: str) -> None:
+    """Keep the event for another attempt after an exponential backoff (capped at an hour)."""
+    event.attempts += 1
+    event.last_error = error[:2000]
+    event.available_at = now + min(MAX_BACKOFF, timedelta(seconds=5 * 2 ** min(event.attempts, 12)))
+
+
+def pending(uow: UnitOfWork, topic: str) -> int:
+    from sqlalchemy import func
+
+    return int(uow.session.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.topic == topic))
+               or 0)

@@ -1,0 +1,61 @@
+"""Plain text, CSV, Markdown, JSON and XML: decoded as UTF-8; XML reduced to its text content."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lxml import etree
+
+from search.extract.model import Extracted, ExtractionLimits, clip
+
+BYTES_PER_CHAR = 4  # UTF-8 needs at most 4 bytes for a character: never read more than the limit can keep
+
+
+def safe_xml_parser() -> etree.XMLParser:
+    """An XML parser that loads no DTDs or entities, touches no network and refuses oversized trees."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
+                           dtd_validation=False, remove_comments=True, remove_pis=True)
+
+
+def parse_xml(data: bytes) -> etree._Element:
+    """The document parsed safely; references to entities a DTD declares are dropped, never expanded.
+    Raises etree.XMLSyntaxError."""
+    root = etree.fromstring(data, safe_xml_parser())
+    for entity in list(root.iter(etree.Entity)):
+        parent, before = entity.getparent(), entity.getprevious()
+        if parent is None:
+            continue
+        if before is not None:
+            before.tail = (before.tail or "") + (entity.tail or "")
+        else:
+            parent.text = (parent.text or "") + (entity.tail or "")
+        parent.remove(entity)
+    return root
+
+
+def xml_text(data: bytes) -> str:
+    """The text content of an XML document, one text node per line; raises etree.XMLSyntaxError."""
+    return "\n".join(part.strip() for part in parse_xml(data).itertext() if part.strip())
+
+
+def _read(path: Path, limits: ExtractionLimits) -> bytes:
+    with path.open("rb") as source:
+        return source.read(limits.max_chars * BYTES_PER_CHAR)
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+
+
+def extract_plain(path: Path, limits: ExtractionLimits) -> Extracted:
+    return Extracted(clip(_decode(_read(path, limits)), limits), "text", None)
+
+
+def extract_xml(path: Path, limits: ExtractionLimits) -> Extracted:
+    """XML's text content; XML that does not parse (or was cut at the limit) is kept as raw text."""
+    data = _read(path, limits)
+    try:
+        text = xml_text(data)
+    except etree.XMLSyntaxError:
+        text = _decode(data)
+    return Extracted(clip(text, limits), "text", None)

@@ -1,0 +1,198 @@
+"""What the two database backends share: permission scope, filters, totals, facets and keyset pages over
+the `search_entry` table. Each backend supplies how a term matches and how hits are scored."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Any, cast
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    and_,
+    case,
+    delete,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.sql import FromClause
+from sqlalchemy.sql.elements import KeyedColumnElement
+
+from core.db import Database
+from core.errors import ValidationFailed
+from search.models import SearchEntry
+from search.ports import FACETS, Hit, IndexEntry, Scope, SearchResult
+from search.query import Query
+from search.snippets import snippet
+
+MAX_BODY = 300_000  # characters of a document's text that are indexed (the tsvector limit is 1 MB)
+ENTRY = cast(Table, SearchEntry.__table__)
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, width: int) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error):
+        values = None
+    if not isinstance(values, list) or len(values) != width:
+        raise ValidationFailed("the cursor is not one this search handed out", {"cursor": "invalid"})
+    return values
+
+
+def row_values(entry: IndexEntry) -> dict[str, Any]:
+    values = asdict(entry)
+    values["body"] = entry.body[:MAX_BODY]
+    return values
+
+
+def scope_condition(scope: Scope) -> ColumnElement[bool]:
+    condition = SearchEntry.confidentiality <= scope.clearance
+    if scope.units is None:
+        return condition
+    if not scope.units:
+        return false()
+    return and_(SearchEntry.owning_unit.in_(sorted(scope.units)), condition)
+
+
+def filter_condition(query: Query) -> ColumnElement[bool]:
+    f = query.filters
+    parts: list[ColumnElement[bool]] = []
+    if f.reference:
+        parts.append(SearchEntry.reference_number.startswith(f.reference[:-1], autoescape=True)
+                     if f.reference.endswith("*") else SearchEntry.reference_number == f.reference)
+    if f.types:
+        parts.append(or_(SearchEntry.doc_type.in_(f.types), SearchEntry.kind.in_(f.types)))
+    for column, values in ((SearchEntry.procedure, f.procedures), (SearchEntry.status, f.statuses),
+                           (SearchEntry.kind, f.kinds)):
+        if values:
+            parts.append(column.in_(values))
+    if f.years:
+        parts.append(func.extract("year", SearchEntry.created_on).between(*f.years))
+    if f.dates:
+        parts.append(SearchEntry.created_on.between(*f.dates))
+    return and_(true(), *parts)
+
+
+def like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class SqlSearchIndex(ABC):
+    """Template for the database backends; subclasses add matching, scoring and their text index."""
+
+    name = "db"
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @abstractmethod
+    def _text_match(self, query: Query) -> tuple[FromClause, ColumnElement[bool], ColumnElement[float]]:
+        """(the rows to search — search_entry, perhaps joined with the backend's index —, the condition
+        for every positive term and no negative one, the relevance score)."""
+
+    @abstractmethod
+    def _write_text(self, connection: Connection, keys: Sequence[str]) -> None:
+        """Bring the backend's text index up to date for `keys` (already written to search_entry)."""
+
+    @abstractmethod
+    def _remove_text(self, connection: Connection, keys: Sequence[str]) -> None:
+        """Drop the backend's text index rows of `keys` (before their search_entry rows go)."""
+
+    @contextmanager
+    def _connection(self, bind: Connection | None) -> Iterator[Connection]:
+        if bind is not None:
+            yield bind
+        else:
+            with self.db.engine.begin() as connection:
+                yield connection
+
+    def upsert(self, entries: Sequence[IndexEntry], *, bind: Connection | None = None) -> None:
+        latest = {entry.key: entry for entry in entries}  # one row per key, the last one wins
+        if not latest:
+            return
+        keys = list(latest)
+        with self._connection(bind) as connection:
+            self._remove_text(connection, keys)
+            connection.execute(delete(ENTRY).where(ENTRY.c.key.in_(keys)))
+            connection.execute(ENTRY.insert(), [row_values(entry) for entry in latest.values()])
+            self._write_text(connection, keys)
+
+    def delete(self, keys: Sequence[str], *, bind: Connection | None = None) -> None:
+        if not keys:
+            return
+        with self._connection(bind) as connection:
+            self._remove_text(connection, list(keys))
+            connection.execute(delete(ENTRY).where(ENTRY.c.key.in_(list(keys))))
+
+    def clear(self) -> None:
+        with self.db.engine.begin() as connection:
+            keys = list(connection.scalars(select(ENTRY.c.key)))
+            self._remove_text(connection, keys)
+            connection.execute(delete(ENTRY))
+
+    def search(self, query: Query, scope: Scope, *, size: int = 20, cursor: str | None = None) -> SearchResult:
+        size = max(1, min(size, 100))
+        source, matches, score = self._text_match(query)
+        condition = and_(scope_condition(scope), filter_condition(query), matches)
+        exact = self._exact_reference(query)
+        with self.db.engine.connect() as connection:
+            total = int(connection.scalar(select(func.count()).select_from(source).where(condition)) or 0)
+            facets = {name: self._facet(connection, source, name, condition) for name in FACETS}
+            rows = connection.execute(self._page(source, condition, exact, score, size, cursor)).all()
+        more = len(rows) > size
+        rows = rows[:size]
+        needles = [term.text for term in query.positive]
+        hits = [Hit(key=row.key, kind=row.kind, file_id=str(row.file_id),
+                    case_id=str(row.case_id) if row.case_id else None, reference_number=row.reference_number,
+                    title=row.title, snippet=snippet(row.body or row.title, needles), score=float(row.score))
+                for row in rows]
+        last = rows[-1] if rows and more else None
+        next_cursor = encode_cursor([int(last.exact), float(last.score), last.key]) if last is not None else None
+        return SearchResult(hits=hits, total=total, facets=facets, next_cursor=next_cursor)
+
+    @staticmethod
+    def _exact_reference(query: Query) -> ColumnElement[int]:
+        candidates = [term.text for term in query.positive if "/" in term.text]
+        if not candidates:
+            return literal(0)
+        return case((SearchEntry.reference_number.in_(candidates), 1), else_=0)
+
+    @staticmethod
+    def _facet(connection: Connection, source: FromClause, name: str, condition: ColumnElement[bool]) -> dict[str, int]:
+        column: KeyedColumnElement[Any] | ColumnElement[Any] = (
+            func.extract("year", SearchEntry.created_on) if name == "year" else getattr(SearchEntry, name))
+        query = (select(column.label("value"), func.count().label("n")).select_from(source)
+                 .where(condition, column.is_not(None))
+                 .group_by(column).order_by(func.count().desc()).limit(20))
+        return {str(int(row.value) if name == "year" else row.value): int(row.n) for row in connection.execute(query)}
+
+    @staticmethod
+    def _page(source: FromClause, condition: ColumnElement[bool], exact: ColumnElement[int],
+              score: ColumnElement[float], size: int, cursor: str | None) -> Select[Any]:
+        page = (select(ENTRY, exact.label("exact"), score.label("score")).select_from(source).where(condition)
+                .order_by(exact.desc(), score.desc(), SearchEntry.key))
+        if cursor:
+            last_exact, last_score, last_key = decode_cursor(cursor, 3)
+            page = page.where(or_(
+                exact < last_exact,
+                and_(exact == last_exact, score < last_score),
+                and_(exact == last_exact, score == last_score, SearchEntry.key > str(last_key)),
+            ))
+        return page.limit(size + 1)

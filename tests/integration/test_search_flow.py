@@ -1,0 +1,160 @@
+"""From a document added to a case to a permission-filtered search hit: extraction, outbox, indexer."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from core.bootstrap import Services
+from core.outbox import OutboxEvent
+from records import notes
+from records.files import update_file
+from search.extraction import extract_pending, retry_failed
+from search.indexer import drain
+from search.models import DocumentText
+from search.reindex import reindex
+from search.service import search
+from tests.conftest import testdata_dir as shared_testdata
+from tests.helpers import AKTE, akte, akte_env
+from tests.records_helpers import ADMIN, CLERK_A, add, load_plan, new_case, new_file
+from web.app import create_app
+
+
+def work(services: Services) -> None:
+    """What the worker does for search, until nothing is left."""
+    for _ in range(20):
+        if not extract_pending(services.db, services.search) + drain(services.db, services.search):
+            return
+
+
+def found(services: Services, text: str, principal: object = ADMIN) -> set[str]:
+    result = search(services.search.index, principal, text, size=100)  # type: ignore[arg-type]
+    return {hit.key for hit in result.hits}
+
+
+def test_documents_cases_files_and_notes_are_found_by_their_words(services: Services) -> None:
+    load_plan(services)
+    file = new_file(services)
+    case = new_case(services, file)
+    invoice = (shared_testdata() / "documents" / "RE-E-974-Hetzner_2016-01-19_R0005532486.pdf").read_bytes()
+    document = add(services, case, invoice, "Rechnung Hetzner.pdf")
+    letter = add(services, case, b"Sehr geehrte Frau Mustermann, Ihr Bauantrag ist eingegangen.",
+                 "Eingangsbestätigung.txt")
+    with services.db.unit_of_work() as uow:
+        note = notes.add_note(uow, services.records, ADMIN, "Rückruf wegen Grundbuchauszug", case_id=case.id)
+        uow.commit()
+    work(services)
+    assert found(services, "Gunzenhausen") == {f"document:{document.id}"}  # from the PDF's text layer
+    assert found(services, "antrag mustermann") == {f"document:{letter.id}"}
+    assert found(services, "mustermann") == {f"document:{letter.id}", f"case:{case.id}"}  # applicant data
+    assert found(services, "grundbuch") == {f"note:{note.id}"}  # part of "Grundbuchauszug"
+    hits = search(services.search.index, ADMIN, file.reference_number).hits
+    assert hits[0].reference_number == file.reference_number
+    with services.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxEvent)) == 0
+        text = session.get(DocumentText, document.id)
+        assert text is not None and text.status == "done" and text.method == "pdf-text"
+
+
+def test_nobody_finds_what_they_may_not_see_and_changes_follow(services: Services) -> None:
+    load_plan(services)
+    mine = new_case(services, new_file(services, unit="unit-a"))
+    theirs = new_case(services, new_file(services, unit="unit-b", confidentiality="confidential"))
+    add(services, mine, "Widerspruch gegen den Gebührenbescheid\n".encode(), "widerspruch.txt")
+    add(services, theirs, b"Widerspruch mit Gesundheitsdaten\n", "geheim.txt")
+    work(services)
+    result = search(services.search.index, CLERK_A, "widerspruch", size=100)
+    assert result.total == 1  # clerk A's document; the confidential one of unit B is not even counted
+    assert all(hit.reference_number == mine.reference_number for hit in result.hits)
+    assert sum(result.facets["doc_type"].values()) == result.total
+    assert found(services, "gesundheitsdaten", CLERK_A) == set()
+    with services.db.unit_of_work() as uow:  # the file becomes confidential: clerk A loses it
+        update_file(uow, services.records.clock, ADMIN, mine.file_id, {"confidentiality": "confidential"})
+        uow.commit()
+    work(services)
+    assert search(services.search.index, CLERK_A, "widerspruch").total == 0
+    assert len(found(services, "widerspruch")) >= 2
+
+
+def test_failed_extraction_is_recorded_and_can_be_retried(services: Services) -> None:
+    load_plan(services)
+    case = new_case(services, new_file(services))
+    broken = add(services, case, (shared_testdata() / "documents" / "invalid.pdf").read_bytes(), "kaputt.pdf")
+    work(services)
+    with services.db.session() as session:
+        text = session.get(DocumentText, broken.id)
+        assert text is not None and text.status == "failed" and text.attempts == 3
+        assert text.error and "\n" not in text.error
+    assert found(services, "kaputt") == {f"document:{broken.id}"}  # still found by its name
+    assert retry_failed(services.db) == 1
+    assert extract_pending(services.db, services.search) == 1
+
+
+def test_a_killed_worker_loses_no_index_update(services: Services) -> None:
+    load_plan(services)
+    case = new_case(services, new_file(services))
+    with services.db.unit_of_work() as uow:
+        for number in range(60):
+            notes.add_note(uow, services.records, ADMIN, f"Vermerk Nummer{number:03d} zum Ortstermin", case_id=case.id)
+        uow.commit()
+    worker = subprocess.Popen([*AKTE, "worker"], env=akte_env(services), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    time.sleep(2.5)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=30)
+    work(services)  # another worker finishes what the killed one left
+    assert len(found(services, "ortstermin")) == 60
+    assert found(services, "nummer042") != set()
+    with services.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxEvent)) == 0
+
+
+def test_reindex_rebuilds_and_resumes(services: Services, tmp_path: Path) -> None:
+    load_plan(services)
+    cases = [new_case(services, new_file(services)) for _ in range(3)]
+    for number, case in enumerate(cases):
+        add(services, case, f"Schreiben Nummer {number} zur Baulast\n".encode(), "brief.txt")
+    work(services)
+    before = found(services, "baulast")
+    services.search.index.clear()
+    assert found(services, "baulast") == set()
+    checkpoint = tmp_path / "reindex.json"
+    assert reindex(services.db, services.records, services.search.index, checkpoint) == 3
+    assert found(services, "baulast") == before and not checkpoint.exists()
+    first_two = sorted(case.file_id for case in cases)[1]
+    checkpoint.write_text(f'{{"after_file": "{first_two}"}}')  # as a run stopped after two files leaves it
+    assert reindex(services.db, services.records, services.search.index, checkpoint) == 1
+    assert found(services, "baulast") == before
+
+
+def test_search_by_api_and_cli(services: Services) -> None:
+    load_plan(services)
+    case = new_case(services, new_file(services))
+    add(services, case, b"Antrag auf Sondernutzung des Gehwegs\n", "sondernutzung.txt")
+    work(services)
+    with create_app(services=services).test_client() as client:
+        body = client.get("/api/v1/search?q=gehweg").json
+        assert body["total"] >= 1 and "<mark>Gehweg</mark>" in body["hits"][0]["snippet"]
+        assert client.get("/api/v1/search?q=" + "x" * 10000).status_code == 400
+        for hostile in ['"unclosed', "'; DROP TABLE search_entry;--", '{"$where": 1}', "%00", "az:"]:
+            response = client.get("/api/v1/search", query_string={"q": hostile})
+            assert response.status_code == 200, (hostile, response.json)
+        assert client.get("/api/v1/search?q=a&cursor=garbage").status_code == 400
+    printed = akte(services, "search", "sondernutzung")
+    assert printed.returncode == 0, printed.stderr
+    assert case.reference_number in printed.stdout and "1 hit(s)" in printed.stderr
+
+
+def test_a_scanned_document_is_found_by_its_ocr_text(services: Services) -> None:
+    load_plan(services)
+    case = new_case(services, new_file(services))
+    scan = add(services, case, (shared_testdata() / "documents" / "masks.pdf").read_bytes(), "Scan.pdf")
+    work(services)
+    assert found(services, "linux") == {f"document:{scan.id}"}
+    with services.db.session() as session:
+        text = session.get(DocumentText, scan.id)
+        assert text is not None and text.method == "pdf-ocr"
