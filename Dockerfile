@@ -7,6 +7,9 @@ WORKDIR /opt/akte/src
 COPY setup.cfg pyproject.toml README.md ./
 COPY core core
 COPY engine engine
+COPY records records
+COPY search search
+COPY storage storage
 COPY web web
 COPY migrations migrations
 COPY bpmn bpmn

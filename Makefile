@@ -49,6 +49,8 @@ bench: install
 	$(BIN)/python -m bench.engine --backend postgresql
 	$(BIN)/python -m bench.timers
 	$(BIN)/python -m bench.storage
+	$(BIN)/python -m bench.search --backend sqlite
+	$(BIN)/python -m bench.search --backend postgresql
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

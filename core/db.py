@@ -6,6 +6,7 @@ through an operation never leaves half-written state behind.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -21,6 +22,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
 
 from core.errors import Conflict
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -55,12 +58,19 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite would start transactions only at the first write, so reads ran outside them and a SAVEPOINT
+    # opened (and its RELEASE committed) a transaction of its own; akte begins every transaction itself.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _begin_sqlite(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -72,6 +82,7 @@ def make_engine(url: str) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
         event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -96,7 +107,10 @@ class UnitOfWork:
                 self.session.rollback()
                 callbacks, self._on_rollback = self._on_rollback, []
                 for callback in callbacks:
-                    callback()
+                    try:
+                        callback()
+                    except Exception:  # clean-up must not hide the error that caused the rollback
+                        log.exception("a clean-up after rollback failed")
         finally:
             self.session.close()
         if exc is not None:  # an autoflush inside a query may meet a concurrent change, too

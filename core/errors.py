@@ -39,5 +39,11 @@ class ValidationFailed(AkteError):
         super().__init__(message, details if details is not None else {})
 
 
+class Unavailable(AkteError):
+    """Something akte depends on (the document store, the index) cannot deliver right now."""
+
+    code = "unavailable"
+
+
 class ConfigurationError(AkteError):
     code = "configuration_error"

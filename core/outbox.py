@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, select
+from sqlalchemy import BigInteger, Index, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UnitOfWork, UTCDateTime
 
 MAX_BACKOFF = timedelta(hours=1)
+INDEX_TOPIC = "index"  # changes the search index must follow (drained by search.indexer)
 
 
 class OutboxEvent(Base):
@@ -58,7 +59,5 @@ def retry_later(event: OutboxEvent, now: datetime, error: str) -> None:
 
 
 def pending(uow: UnitOfWork, topic: str) -> int:
-    from sqlalchemy import func
-
     return int(uow.session.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.topic == topic))
                or 0)

@@ -118,7 +118,7 @@ def deploy(
             spec_json=process.spec_json,
             user_tasks={element: asdict(meta) for element, meta in process.user_tasks.items()},
             service_tasks=dict(process.service_tasks), message_starts=list(process.message_starts),
-            timer_starts=[list(start) for start in process.timer_starts],
+            timer_starts=[list(start) for start in process.timer_starts], search_fields=list(process.search_fields),
             deployed_at=now, deployed_by=deployed_by,
         )
         pending.append(definition)

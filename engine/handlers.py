@@ -6,14 +6,16 @@ nobody registered is rejected up front instead of waiting forever at run time.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from core.db import UnitOfWork
 
 Handler = Callable[[dict[str, Any]], dict[str, Any] | None]
-# a handler that works inside the worker's transaction: its changes commit or roll back with the task's
-TransactionalHandler = Callable[[UnitOfWork, dict[str, Any]], dict[str, Any] | None]
+# a handler that works inside the worker's transaction (its changes commit or roll back with the task's);
+# it also learns which process instance calls it
+TransactionalHandler = Callable[[UnitOfWork, dict[str, Any], uuid.UUID], dict[str, Any] | None]
 
 
 class HandlerRegistry:
@@ -35,13 +37,13 @@ class HandlerRegistry:
         self._check_name(name)
         self._transactional[name] = handler
 
-    def call(self, name: str, uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any] | None:
+    def call(self, name: str, uow: UnitOfWork, params: dict[str, Any], instance_id: uuid.UUID) -> dict[str, Any] | None:
         """Run handler `name`; a transactional handler's changes are undone if it raises (savepoint)."""
         transactional = self._transactional.get(name)
         if transactional is None:
             return self._handlers[name](params)
         with uow.session.begin_nested():
-            return transactional(uow, params)
+            return transactional(uow, params, instance_id)
 
     def is_registered(self, name: str) -> bool:
         return name in self._handlers or name in self._transactional

@@ -52,11 +52,18 @@ def start_instance(
     return _view(uow, instance, definition)
 
 
-def instance_state(uow: UnitOfWork, instance_id: uuid.UUID) -> tuple[str, str] | None:
-    """(process key, status such as "running" or "completed") of an instance, or None if there is none."""
-    row = uow.session.execute(select(ProcessInstance.process_key, ProcessInstance.status)
-                              .where(ProcessInstance.id == instance_id)).one_or_none()
-    return (row[0], row[1]) if row is not None else None
+def instance_state(uow: UnitOfWork, instance_id: uuid.UUID) -> tuple[str, str, dict[str, Any]] | None:
+    """(process key, status such as "running", values of the procedure's search fields) of an instance, or
+    None if there is none."""
+    row = uow.session.execute(
+        select(ProcessInstance.process_key, ProcessInstance.status, ProcessInstance.data,
+               ProcessDefinition.search_fields)
+        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+        .where(ProcessInstance.id == instance_id)).one_or_none()
+    if row is None:
+        return None
+    data = row.data or {}
+    return row.process_key, row.status, {name: data[name] for name in row.search_fields or [] if name in data}
 
 
 def _definition_version(uow: UnitOfWork, key: str, version: int) -> ProcessDefinition:

@@ -69,7 +69,7 @@ def _fire_timer(uow: UnitOfWork, ctx: EngineContext, loaded: Loaded, job: Job, n
 def _call_service(uow: UnitOfWork, ctx: EngineContext, loaded: Loaded, job: Job, now: datetime) -> None:
     handler_name, params = ctx.runtime.service_call(loaded.live, job.task_id)
     try:
-        result = ctx.handlers.call(handler_name, uow, params)
+        result = ctx.handlers.call(handler_name, uow, params, loaded.instance.id)
     except BpmnError as error:
         snapshot = ctx.runtime.throw_error(loaded.live, job.task_id, error.code, error.message, now)
         if snapshot is None:

@@ -11,7 +11,7 @@ from core.errors import Conflict, NotFound
 from core.ids import parse_uuid
 from engine.context import EngineContext
 from engine.models import BufferedMessage, HumanTask, Incident, Job, MessageSubscription, ProcessInstance
-from engine.persistence import record_event
+from engine.persistence import announce_change, record_event
 from engine.progress import load, save
 from engine.views import IncidentView
 
@@ -30,6 +30,7 @@ def _change_status(uow: UnitOfWork, ctx: EngineContext, instance_id: str, expect
         raise Conflict(f"process instance {instance.id} is {instance.status}, not {expected}")
     instance.status = new
     instance.updated_at = ctx.clock.now()
+    announce_change(uow.session, instance, instance.updated_at)
     uow.session.execute(update(Job).where(Job.instance_id == instance.id).values(held=new == "suspended"))
     record_event(uow.session, instance.id, event, instance.updated_at, actor=actor)
     uow.flush()
@@ -62,6 +63,7 @@ def cancel_instance(uow: UnitOfWork, ctx: EngineContext, instance_id: str, *, ac
     session.execute(update(Incident).where(Incident.instance_id == instance.id, Incident.resolved_at.is_(None))
                     .values(resolved_at=now))
     instance.status, instance.ended_at, instance.updated_at = "cancelled", now, now
+    announce_change(session, instance, now)
     record_event(session, instance.id, "cancelled", now, actor=actor, payload={"reason": reason} if reason else {})
     uow.flush()
     ctx.runtime.forget(instance.id)

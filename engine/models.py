@@ -53,6 +53,7 @@ class ProcessDefinition(Base):
     service_tasks: Mapped[dict[str, str]] = mapped_column(JSON)
     message_starts: Mapped[list[str]] = mapped_column(JSON, default=list)  # messages that start an instance
     timer_starts: Mapped[list[list[str]]] = mapped_column(JSON, default=list)  # [start event id, expression]
+    search_fields: Mapped[list[str]] = mapped_column(JSON, default=list)  # variables that make a case findable
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deployed_by: Mapped[str | None] = mapped_column(String(255))

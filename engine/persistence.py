@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.outbox import INDEX_TOPIC, OutboxEvent
 from engine import taskmeta
 from engine.models import (
     HumanTask,
@@ -86,6 +87,9 @@ def apply_snapshot(
     are then only read when there was or is something to wait for.
     """
     instance.state = snapshot.state_json
+    fields = definition.search_fields or []
+    if any((instance.data or {}).get(name) != snapshot.data.get(name) for name in fields):
+        announce_change(session, instance, now)
     instance.data = snapshot.data
     instance.updated_at = now
     _sync_human_tasks(session, instance, definition, snapshot, now, evaluate)
@@ -104,6 +108,14 @@ def apply_snapshot(
         instance.status = "completed"
         instance.ended_at = now
         record_event(session, instance.id, "ended", now, actor=actor)
+        announce_change(session, instance, now)
+
+
+def announce_change(session: Session, instance: ProcessInstance, now: datetime) -> None:
+    """Tell those who follow instances that this one's status or searchable data changed (the search index
+    shows them on the instance's case)."""
+    session.add(OutboxEvent(topic=INDEX_TOPIC, entity_type="instance", entity_id=str(instance.id), created_at=now,
+                            available_at=now, attempts=0))
 
 
 def _sync_jobs(session: Session, instance: ProcessInstance, snapshot: Snapshot, now: datetime) -> None:

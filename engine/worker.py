@@ -35,16 +35,17 @@ class Worker:
         self._stop.set()
 
     def run_until_idle(self) -> int:
-        """Run due jobs until none is left; returns how many ran."""
+        """Run due jobs and the other steps until none has anything left; returns how many jobs ran."""
         total = 0
         while not self._stop.is_set():
             done = run_due_jobs(self.db, self.ctx, limit=self.batch)
+            other = 0
             for step in self.steps:
                 if self._stop.is_set():
                     break
-                done += step()
+                other += step()
             total += done
-            if done == 0:
+            if done == 0 and other == 0:
                 break
         return total
 

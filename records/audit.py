@@ -22,7 +22,6 @@ from core.db import UnitOfWork
 from records.models import AuditEntry, AuditHead
 
 GENESIS_HASH = "0" * 64
-INDEX_TOPIC = "index"  # outbox topic drained by the search indexer
 
 
 def _plain(value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -75,7 +74,7 @@ def record(
     head.last_seq, head.last_hash = entry.seq, entry.hash
     uow.session.add(entry)
     if action != "read":  # every audited change is also an event for the search index
-        outbox.enqueue(uow, INDEX_TOPIC, entity_type, str(entity_id), at)
+        outbox.enqueue(uow, outbox.INDEX_TOPIC, entity_type, str(entity_id), at)
     return entry
 
 

@@ -70,10 +70,15 @@ def create_case(
     return view
 
 
-def require_case(uow: UnitOfWork, principal: Principal, case_id: str | uuid.UUID) -> tuple[RecordCase, RecordFile]:
-    """The case and its file, if the file is visible to `principal`; otherwise NotFound."""
+def require_case(
+    uow: UnitOfWork, principal: Principal, case_id: str | uuid.UUID, *, for_update: bool = False
+) -> tuple[RecordCase, RecordFile]:
+    """The case and its file, if the file is visible to `principal`; otherwise NotFound. With `for_update`
+    the case row is locked (and re-read), so concurrent changes of one case happen one after the other."""
     query = (select(RecordCase, RecordFile).join(RecordFile, RecordFile.id == RecordCase.file_id)
              .where(RecordCase.id == parse_uuid(case_id, "case"), visible_files(principal)))
+    if for_update:
+        query = query.with_for_update(of=RecordCase).execution_options(populate_existing=True)
     found = uow.session.execute(query).one_or_none()
     if found is None:
         raise NotFound(f"case {case_id} does not exist or is not visible to {principal.name}")
@@ -109,7 +114,7 @@ def link_process(
     uow: UnitOfWork, ctx: RecordsContext, principal: Principal, case_id: uuid.UUID, instance_id: uuid.UUID
 ) -> None:
     """Record which process instance drives the case (set once, when the instance starts)."""
-    row, file = require_case(uow, principal, case_id)
+    row, file = require_case(uow, principal, case_id, for_update=True)
     if row.process_instance_id not in (None, instance_id):
         raise Conflict(f"case {case_id} is already driven by process instance {row.process_instance_id}")
     row.process_instance_id = instance_id
@@ -121,7 +126,7 @@ def close_case(
     uow: UnitOfWork, ctx: RecordsContext, principal: Principal, case_id: str | uuid.UUID, outcome: str | None = None
 ) -> CaseView:
     """Close a case with its outcome (e.g. "approved"); closing twice is a conflict."""
-    row, file = require_case(uow, principal, case_id)
+    row, file = require_case(uow, principal, case_id, for_update=True)
     if row.closed_at is not None:
         raise Conflict(f"case {row.id} is already closed")
     if outcome is not None and (not isinstance(outcome, str) or len(outcome) > 255):

@@ -5,17 +5,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from core.clock import Clock
 from core.db import UnitOfWork
 from storage.ports import BlobStore
 
-# (process key, status such as "running") of a process instance, or None when there is none; supplied by
-# the composition root so that records never imports the engine
-ProcessStateLookup = Callable[[UnitOfWork, uuid.UUID], "tuple[str, str] | None"]
+# (process key, status such as "running", values of the procedure's search fields) of a process instance,
+# or None when there is none; supplied by the composition root so that records never imports the engine
+ProcessState = tuple[str, str, dict[str, Any]]
+ProcessStateLookup = Callable[[UnitOfWork, uuid.UUID], "ProcessState | None"]
 
 
-def no_processes(_uow: UnitOfWork, _instance_id: uuid.UUID) -> tuple[str, str] | None:
+def no_processes(_uow: UnitOfWork, _instance_id: uuid.UUID) -> ProcessState | None:
     return None
 
 

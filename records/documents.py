@@ -9,10 +9,11 @@ removes it on rollback, and a blob whose process died before either (a crash) is
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from core.db import UnitOfWork
 from core.errors import Conflict, NotFound, ValidationFailed
@@ -37,10 +38,6 @@ class Upload:
     declared_type: str | None = None
 
 
-def _discard(uow: UnitOfWork, ctx: RecordsContext, ref: BlobRef) -> None:
-    """Remove a just-written blob unless a committed version already uses the same content."""
-    if not uow.session.scalar(select(exists().where(DocumentVersion.blob_key == ref.key))):
-        ctx.blobs.delete(ref.key)
 
 
 def _store(uow: UnitOfWork, ctx: RecordsContext, upload: Upload) -> tuple[BlobRef, str, str]:
@@ -56,9 +53,9 @@ def _store(uow: UnitOfWork, ctx: RecordsContext, upload: Upload) -> tuple[BlobRe
             raise ValidationFailed(f"{filename} is empty", {"file": "empty"})
         media_type = decide(ref.head, filename, upload.declared_type)
     except ValidationFailed:
-        _discard(uow, ctx, ref)
+        ctx.blobs.release(ref.key)
         raise
-    uow.on_rollback(lambda: _discard(uow, ctx, ref))  # any later failure leaves no blob behind either
+    uow.on_rollback(lambda: ctx.blobs.release(ref.key))  # any later failure leaves no blob behind either
     return ref, filename, media_type
 
 
@@ -69,23 +66,45 @@ def _version(document_id: uuid.UUID, number: int, ref: BlobRef, filename: str, m
                            created_by=principal.name)
 
 
+def add_documents(
+    uow: UnitOfWork, ctx: RecordsContext, principal: Principal, uploads: Iterable[Upload], *,
+    case_id: str | uuid.UUID | None = None, file_id: str | uuid.UUID | None = None, title: str | None = None,
+) -> list[DocumentView]:
+    """Add new documents (version 1 each) to a case, or directly to a file: all of them or none.
+
+    Every upload is streamed into the blob store first (`uploads` may be a lazy stream of parts); rows and
+    audit entries are written afterwards, so the audit chain's lock is never held while bytes arrive.
+    """
+    file, owner_case = resolve_owner(uow, principal, case_id, file_id)
+    _require_open(file)
+    stored = [_store(uow, ctx, upload) for upload in uploads]
+    if not stored:
+        raise ValidationFailed("no file was sent", {"file": "required"})
+    uow.session.refresh(file, with_for_update=True)  # closed meanwhile? then nothing is added
+    _require_open(file)
+    now = ctx.clock.now()
+    added = []
+    for ref, filename, media_type in stored:
+        name = (title if title and len(stored) == 1 else filename)[:500]
+        document = Document(id=uuid.uuid4(), file_id=file.id, case_id=owner_case, title=name, latest_version=1,
+                            created_at=now, created_by=principal.name)
+        version = _version(document.id, 1, ref, filename, media_type, principal, ctx)
+        uow.session.add_all([document, version])
+        added.append((document, version))
+    uow.flush()
+    for document, version in added:
+        audit.record(uow, actor=principal.name, action="create", entity_type="document", entity_id=document.id,
+                     at=now, file_id=file.id,
+                     after={"case_id": owner_case, "title": document.title, "version": _audited(version)})
+    return [DocumentView.of(document, [version]) for document, version in added]
+
+
 def add_document(
     uow: UnitOfWork, ctx: RecordsContext, principal: Principal, upload: Upload, *,
     case_id: str | uuid.UUID | None = None, file_id: str | uuid.UUID | None = None, title: str | None = None,
 ) -> DocumentView:
-    """Add a new document (version 1) to a case, or directly to a file."""
-    file, owner_case = resolve_owner(uow, principal, case_id, file_id)
-    _require_open(file)
-    ref, filename, media_type = _store(uow, ctx, upload)
-    document = Document(id=uuid.uuid4(), file_id=file.id, case_id=owner_case, title=(title or filename)[:500],
-                        latest_version=1, created_at=ctx.clock.now(), created_by=principal.name)
-    version = _version(document.id, 1, ref, filename, media_type, principal, ctx)
-    uow.session.add_all([document, version])
-    uow.flush()
-    audit.record(uow, actor=principal.name, action="create", entity_type="document", entity_id=document.id,
-                 at=version.created_at, file_id=file.id,
-                 after={"case_id": owner_case, "title": document.title, "version": _audited(version)})
-    return DocumentView.of(document, [version])
+    """Add one new document (version 1) to a case, or directly to a file."""
+    return add_documents(uow, ctx, principal, [upload], case_id=case_id, file_id=file_id, title=title)[0]
 
 
 def add_version(

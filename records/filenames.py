@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from core.errors import ValidationFailed
 
 MAX_NAME = 255
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp"})  # control, format (e.g. right-to-left override), separators
 
 
 def clean_filename(name: str | None) -> str:
@@ -16,9 +15,10 @@ def clean_filename(name: str | None) -> str:
     if not name or not name.strip():
         raise ValidationFailed("the file has no name", {"filename": "required"})
     normal = unicodedata.normalize("NFC", name.strip())
-    if CONTROL.search(normal):
-        raise ValidationFailed("the file name contains control characters", {"filename": "control characters"})
-    if "/" in normal or "\\" in normal or normal in (".", "..") or normal.startswith(".."):
+    if any(unicodedata.category(char) in INVISIBLE for char in normal):
+        raise ValidationFailed("the file name contains control or formatting characters",
+                               {"filename": "control characters"})
+    if "/" in normal or "\\" in normal or normal in (".", ".."):
         raise ValidationFailed(f"the file name {normal!r} must not contain a path",
                                {"filename": "must be a plain name without / or \\"})
     if len(normal.encode()) > MAX_NAME:

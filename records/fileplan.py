@@ -62,12 +62,15 @@ def parse_plan_csv(text: str, source: str = "file plan") -> list[PlanRow]:
                                 f"(optional retention_years), found {', '.join(header) or 'nothing'}"])
     reader.fieldnames = header
     rows, problems = [], []
-    for record in reader:
-        line = reader.line_num
-        try:
-            rows.append(_row(line, record))
-        except ValueError as exc:
-            problems.append(f"{source}:{line}: {exc}")
+    try:
+        for record in reader:
+            line = reader.line_num
+            try:
+                rows.append(_row(line, record))
+            except ValueError as exc:
+                problems.append(f"{source}:{line}: {exc}")
+    except csv.Error as exc:
+        raise FilePlanProblems([f"{source}:{reader.line_num}: not readable as CSV: {exc}"]) from None
     problems.extend(_structure_problems(rows, source))
     if problems:
         raise FilePlanProblems(problems[:MAX_PROBLEMS])
@@ -84,6 +87,8 @@ def _row(line: int, record: dict[str, str | None]) -> PlanRow:
         raise ValueError(f"code {code!r} is not a subject code like 32.10.05")
     if not title:
         raise ValueError(f"code {code} has no title")
+    if "\x00" in title:
+        raise ValueError(f"the title of {code} contains a NUL character")
     if len(title) > 500:
         raise ValueError(f"the title of {code} is longer than 500 characters")
     if retention and not (retention.isdigit() and int(retention) <= 200):

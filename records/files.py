@@ -159,6 +159,8 @@ def update_file(
     uow: UnitOfWork, clock: Clock, principal: Principal, file_id: str | uuid.UUID, changes: dict[str, Any]
 ) -> FileView:
     """Change title, follow-up date, confidentiality or retention; audited with before and after."""
+    if not changes:
+        raise ValidationFailed(f"nothing to change; editable: {', '.join(EDITABLE)}", {"changes": "empty"})
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise ValidationFailed(f"cannot change {', '.join(unknown)}; editable: {', '.join(EDITABLE)}",

@@ -9,12 +9,13 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import uuid
 from typing import Any
 
 from core.db import UnitOfWork
-from core.errors import ValidationFailed
+from core.errors import Forbidden, ValidationFailed
 from records.access import Principal
-from records.cases import close_case
+from records.cases import close_case, require_case
 from records.context import RecordsContext
 from records.documents import Upload, add_document
 
@@ -32,14 +33,27 @@ def _content(params: dict[str, Any]) -> bytes:
     raise ValidationFailed("akte.attach_document needs 'content' (text) or 'content_base64'")
 
 
-def attach_document(ctx: RecordsContext, uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+def _own_case(uow: UnitOfWork, params: dict[str, Any], instance_id: uuid.UUID) -> uuid.UUID:
+    """The case `case_id`, which must be driven by the calling process: a model cannot reach other cases."""
+    case, _file = require_case(uow, WORKER, params.get("case_id") or "")
+    if case.process_instance_id != instance_id:
+        raise Forbidden(f"case {case.id} is not driven by process instance {instance_id}")
+    return case.id
+
+
+def attach_document(
+    ctx: RecordsContext, uow: UnitOfWork, params: dict[str, Any], instance_id: uuid.UUID
+) -> dict[str, Any]:
     """Store `content` as a new document of case `case_id`; returns `{"document_id": ...}`."""
+    case_id = _own_case(uow, params, instance_id)
     upload = Upload(io.BytesIO(_content(params)), params.get("filename"), params.get("media_type"))
-    view = add_document(uow, ctx, WORKER, upload, case_id=params.get("case_id") or "", title=params.get("title"))
+    view = add_document(uow, ctx, WORKER, upload, case_id=case_id, title=params.get("title"))
     return {"document_id": str(view.id)}
 
 
-def close_case_handler(ctx: RecordsContext, uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+def close_case_handler(
+    ctx: RecordsContext, uow: UnitOfWork, params: dict[str, Any], instance_id: uuid.UUID
+) -> dict[str, Any]:
     """Close case `case_id` with an optional `outcome`."""
-    view = close_case(uow, ctx, WORKER, params.get("case_id") or "", params.get("outcome"))
+    view = close_case(uow, ctx, WORKER, _own_case(uow, params, instance_id), params.get("outcome"))
     return {"case_status": view.status}

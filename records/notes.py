@@ -52,7 +52,8 @@ def list_notes(
 
 def _own_note(uow: UnitOfWork, principal: Principal, note_id: str | uuid.UUID) -> Note:
     query = (select(Note).join(RecordFile, RecordFile.id == Note.file_id)
-             .where(Note.id == parse_uuid(note_id, "note"), visible_files(principal)))
+             .where(Note.id == parse_uuid(note_id, "note"), visible_files(principal))
+             .with_for_update(of=Note).execution_options(populate_existing=True))
     note = uow.session.scalars(query).one_or_none()
     if note is None:
         raise NotFound(f"note {note_id} does not exist or is not visible to {principal.name}")

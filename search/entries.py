@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from core.db import UnitOfWork
 from records.cases import case_status
-from records.context import RecordsContext
+from records.context import ProcessState, RecordsContext
 from records.models import Document, DocumentVersion, Note, RecordCase, RecordFile
 from search.models import DocumentText
 from search.ports import IndexEntry
@@ -60,10 +60,13 @@ class EntryBuilder:
                           confidentiality=file.confidentiality, title=title[:500], body=body, procedure=procedure,
                           status=status, doc_type=type_, created_on=created.date())
 
+    def _process(self, case: RecordCase) -> ProcessState | None:
+        return self.records.process_state(self.uow, case.process_instance_id) if case.process_instance_id else None
+
     def _case_facts(self, case: RecordCase | None, file: RecordFile) -> tuple[str | None, str]:
         if case is None:
             return None, file.status
-        process = self.records.process_state(self.uow, case.process_instance_id) if case.process_instance_id else None
+        process = self._process(case)
         return (process[0] if process else None,
                 case_status(case.closed_at is not None, process[1] if process else None))
 
@@ -73,7 +76,9 @@ class EntryBuilder:
 
     def case_entry(self, case: RecordCase, file: RecordFile) -> IndexEntry:
         procedure, status = self._case_facts(case, file)
-        body = " ".join([case.title, *_flatten(case.applicant)])
+        process = self._process(case)
+        fields = [f"{name}: {' '.join(_flatten(value))}" for name, value in (process[2] if process else {}).items()]
+        body = "\n".join([case.title, " ".join(_flatten(case.applicant)), *fields])
         return self._base(f"case:{case.id}", "case", file, case, case.title, body, status, procedure, "case",
                           case.created_at)
 
@@ -122,6 +127,10 @@ class EntryBuilder:
                 file = self.uow.session.get_one(RecordFile, case.file_id)
                 changes.upserts.append(self.case_entry(case, file))
                 self._members(changes, file, case.id)
+        elif entity_type == "instance":  # its status shows on the case it drives
+            driven = self.uow.session.scalar(select(RecordCase.id).where(RecordCase.process_instance_id == key))
+            if driven is not None:
+                return self.changes_for("case", str(driven))
         elif entity_type in ("document", "note"):
             part: Document | Note | None = (self.uow.session.get(Document, key) if entity_type == "document"
                                              else self.uow.session.get(Note, key))

@@ -18,7 +18,7 @@ from sqlalchemy import and_, or_, select
 
 from core import outbox
 from core.db import Database
-from records.audit import INDEX_TOPIC
+from core.errors import Conflict
 from records.models import Document, DocumentVersion
 from search.context import SearchContext
 from search.extract import Extracted, ExtractionFailed, extract
@@ -72,7 +72,7 @@ def _store(db: Database, ctx: SearchContext, item: Pending, result: Extracted | 
         row.status = "failed" if error else "done"
         row.error, row.text = error, result.text if result else ""
         row.method, row.pages = (result.method, result.pages) if result else (None, None)
-        outbox.enqueue(uow, INDEX_TOPIC, "document", str(item.document_id), now)
+        outbox.enqueue(uow, outbox.INDEX_TOPIC, "document", str(item.document_id), now)
         uow.commit()
 
 
@@ -86,7 +86,10 @@ def extract_pending(db: Database, ctx: SearchContext, *, limit: int = 10) -> int
             result, error = None, str(exc)
         except KeyError:
             result, error = None, "the document's content is missing from the document store"
-        _store(db, ctx, item, result, error)
+        try:
+            _store(db, ctx, item, result, error)
+        except Conflict:  # another worker stored this document's text at the same moment (SQLite)
+            continue
         handled += 1
     return handled
 

@@ -7,9 +7,11 @@ half-done. Elasticsearch writes are idempotent upserts: a crash before the commi
 
 from __future__ import annotations
 
+from sqlalchemy.exc import OperationalError
+
 from core import outbox
 from core.db import Database, UnitOfWork
-from records.audit import INDEX_TOPIC
+from core.errors import Conflict
 from search.context import SearchContext
 from search.entries import EntryBuilder
 
@@ -21,16 +23,26 @@ def _index(uow: UnitOfWork, ctx: SearchContext, builder: EntryBuilder, target: t
             bind = uow.session.connection()
             ctx.index.delete(changes.deletes, bind=bind)
             ctx.index.upsert(changes.upserts, bind=bind)
+    except OperationalError:
+        raise  # the database itself (e.g. a concurrent worker on SQLite): the whole batch waits
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
 
 
 def drain(db: Database, ctx: SearchContext, *, limit: int = 200) -> int:
-    """Index up to `limit` outbox events in one transaction; returns how many were handled."""
+    """Index up to `limit` outbox events in one transaction; returns how many were handled (0 when another
+    worker won the race for them: SQLite has no SKIP LOCKED)."""
+    try:
+        return _drain(db, ctx, limit)
+    except Conflict:
+        return 0
+
+
+def _drain(db: Database, ctx: SearchContext, limit: int) -> int:
     now = ctx.records.clock.now()
     with db.unit_of_work() as uow:
-        events = outbox.claim(uow, INDEX_TOPIC, now, limit)
+        events = outbox.claim(uow, outbox.INDEX_TOPIC, now, limit)
         if not events:
             return 0
         builder = EntryBuilder(uow, ctx.records)

@@ -1,16 +1,20 @@
 """`FileSystemBlobStore`: content-addressed files under one folder, written with an atomic rename.
 
 Layout: `<root>/sha256/ab/cd/<64 hex digits>` holds the blobs (key `sha256/ab/cd/<hex>`), `<root>/tmp`
-the uploads in progress. Storing the same content twice keeps one file.
+the uploads in progress. Storing the same content twice keeps one file; `<root>/refs/<hex>` counts the
+uploads holding it, so an upload that is refused or rolled back (`release`) never removes content that a
+concurrent upload of the same bytes is about to record. Counting happens under one `flock`.
 """
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import re
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
@@ -70,8 +74,31 @@ class FileSystemBlobStore:
         self.root = root
         self._blobs = root / "sha256"
         self._partials = root / "tmp"
-        self._blobs.mkdir(parents=True, exist_ok=True)
-        self._partials.mkdir(parents=True, exist_ok=True)
+        self._refs = root / "refs"
+        for folder in (self._blobs, self._partials, self._refs):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with (self.root / ".lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield  # the lock goes with the closed file
+
+    def _refs_file(self, key: str) -> Path:
+        return self._refs / key.rsplit("/", 1)[1]
+
+    def _count(self, key: str, change: int) -> int:
+        path = self._refs_file(key)
+        try:
+            count = int(path.read_text() or "0")
+        except (FileNotFoundError, ValueError):
+            count = 0
+        count = max(0, count + change)
+        if count:
+            path.write_text(str(count))
+        else:
+            path.unlink(missing_ok=True)
+        return count
 
     def _path(self, key: str) -> Path:
         if not _KEY.fullmatch(key):
@@ -89,7 +116,9 @@ class FileSystemBlobStore:
                 out.flush()
                 os.fsync(out.fileno())
             key = content_key(reader.sha256)
-            self._keep(partial, self._path(key))
+            with self._locked():
+                self._keep(partial, self._path(key))
+                self._count(key, +1)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
@@ -122,7 +151,16 @@ class FileSystemBlobStore:
         return self._path(key).is_file()
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        path = self._path(key)
+        with self._locked():
+            path.unlink(missing_ok=True)
+            self._refs_file(key).unlink(missing_ok=True)
+
+    def release(self, key: str) -> None:
+        path = self._path(key)
+        with self._locked():
+            if self._count(key, -1) == 0:
+                path.unlink(missing_ok=True)
 
     def iter_blobs(self) -> Iterator[BlobInfo]:
         for path in self._blobs.glob("??/??/*"):

@@ -67,6 +67,11 @@ class BlobStore(Protocol):
         """Remove the blob; deleting a missing key is not an error."""
         ...
 
+    def release(self, key: str) -> None:
+        """The upload that `put` this blob will not record it: remove it, unless (content-addressed stores)
+        another upload of the same content still holds it."""
+        ...
+
     def iter_blobs(self) -> Iterator[BlobInfo]:
         """Every stored blob with its last-modified time (for `akte storage gc`)."""
         ...

@@ -191,6 +191,10 @@ class S3BlobStore:
     def delete(self, key: str) -> None:
         self.client.remove_object(self.bucket, _checked(key))
 
+    def release(self, key: str) -> None:
+        """Every upload has a key of its own: giving it up removes it."""
+        self.delete(key)
+
     def iter_blobs(self) -> Iterator[BlobInfo]:
         self._ready()
         for item in self.client.list_objects(self.bucket, prefix=PREFIX, recursive=True):

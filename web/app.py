@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from flask import Flask, Response, jsonify
+from flask.json.provider import DefaultJSONProvider
 
 from core.bootstrap import Services, bootstrap, secret_key
 from core.settings import Settings
 from web.api import (
+    v1_content,  # noqa: F401  (adds the document content route)
     v1_ops,  # noqa: F401  (adds the message, incident and lifecycle routes)
     v1_records,  # noqa: F401  (adds the e-file routes)
     v1_search,  # noqa: F401  (adds the search route)
@@ -15,9 +20,20 @@ from web.api.v1 import bp as api_v1
 from web.errors import error_response, register_error_handlers
 
 
+class IsoJSONProvider(DefaultJSONProvider):
+    """Dates and times as ISO 8601 (what the API accepts), not Flask's HTTP-date default."""
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, date):  # datetime too
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
+
+
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Flask:
     services = services or bootstrap(settings)
     app = Flask(__name__)
+    app.json = IsoJSONProvider(app)
     app.config.update(
         SECRET_KEY=secret_key(services.settings),
         MAX_CONTENT_LENGTH=services.settings.max_model_bytes * 20,

@@ -28,12 +28,18 @@ def parse_json(value: str | None, option: str) -> dict[str, Any]:
     if value is None:
         return {}
     try:
-        parsed = json.loads(value)
+        parsed = json.loads(value, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise ValidationFailed(f"{option} is not valid JSON: {exc.msg} at position {exc.pos}") from exc
+    except ValueError as exc:
+        raise ValidationFailed(f"{option} is not valid JSON: {exc}") from exc
     if not isinstance(parsed, dict):
         raise ValidationFailed(f"{option} must be a JSON object")
     return parsed
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not allowed")
 
 
 def print_json(value: Any) -> None:

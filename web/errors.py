@@ -7,7 +7,7 @@ import logging
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from core.errors import AkteError, Conflict, Forbidden, NotFound, ValidationFailed
+from core.errors import AkteError, Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +16,7 @@ STATUS_BY_ERROR: dict[type[AkteError], int] = {
     NotFound: 404,
     Forbidden: 403,
     Conflict: 409,
+    Unavailable: 503,
 }
 
 

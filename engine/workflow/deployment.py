@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,7 +23,16 @@ from engine.workflow.serializer import spec_bundle_to_json
 from engine.workflow.sources import Document, load_document, load_form
 from engine.workflow.spiffparser import AkteBpmnParser
 from engine.workflow.usertasks import UserTaskReader, is_external_form_key
-from engine.workflow.xmlutil import BPMN_NS, SPIFF_NS, bpmn_elements, camunda_attr, spiff_properties
+from engine.workflow.xmlutil import (
+    BPMN_NS,
+    SPIFF_NS,
+    bpmn_elements,
+    camunda_attr,
+    process_properties,
+    spiff_properties,
+)
+
+SEARCH_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
 def _message_starts(spec: BpmnProcessSpec) -> tuple[str, ...]:
@@ -97,6 +107,7 @@ class Deployment:
         self.calls: dict[str, set[str]] = {}
         self.decision_refs: dict[str, set[str]] = {}
         self.form_refs: dict[str, set[str]] = {}
+        self.search_fields: dict[str, tuple[str, ...]] = {}
         self._unresolvable: set[tuple[str, str]] = set()
 
     # -- registration
@@ -201,8 +212,18 @@ class Deployment:
             self.calls[pid] = self._called(document, process)
             self.decision_refs[pid] = self._decisions_used(document, process)
             self.form_refs[pid] = {n for t in bpmn_elements(process, "userTask") for n in _form_names(t)}
+            self.search_fields[pid] = self._search_fields(document, process)
         for store in bpmn_elements(document.root, "dataStore", "dataStoreReference"):
             self.problems.at(document.name, store, "data stores are not supported")
+
+    def _search_fields(self, document: Document, process: etree._Element) -> tuple[str, ...]:
+        """`searchFields`: process variables whose values make a case findable (comma-separated names)."""
+        raw = process_properties(process).get("searchFields", "")
+        names = tuple(name.strip() for name in raw.split(",") if name.strip())
+        for name in names:
+            if not SEARCH_FIELD.fullmatch(name):
+                self.problems.at(document.name, process, f"searchFields: {name!r} is not a variable name")
+        return tuple(name for name in names if SEARCH_FIELD.fullmatch(name))
 
     def _service_handlers(self, document: Document, process: etree._Element) -> dict[str, str]:
         handlers = {}
@@ -358,4 +379,5 @@ class Deployment:
             service_tasks=service_tasks,
             message_starts=_message_starts(spec),
             timer_starts=_timer_starts(spec),
+            search_fields=self.search_fields.get(pid, ()),
         )

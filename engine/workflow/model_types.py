@@ -44,6 +44,7 @@ class ParsedProcess:
     service_tasks: dict[str, str]
     message_starts: tuple[str, ...] = ()  # names of messages whose arrival starts an instance
     timer_starts: tuple[tuple[str, str], ...] = ()  # (start event id, timer expression) that start instances
+    search_fields: tuple[str, ...] = ()  # process variables that make a case findable (property searchFields)
 
 
 @dataclass(frozen=True)

@@ -90,3 +90,13 @@ def normalize_activiti(root: etree._Element) -> None:
         for name in [n for n in element.attrib if n.startswith(prefix)]:
             value = element.attrib.pop(name)
             element.set(f"{{{CAMUNDA_NS}}}{name[len(prefix) :]}", value)
+
+
+def process_properties(element: etree._Element) -> dict[str, str]:
+    """Properties of a process: `spiffworkflow:properties` or `camunda:properties` (Spiff's win)."""
+    props: dict[str, str] = {}
+    for container in extension_children(element, CAMUNDA_NS, "properties"):
+        for prop in container.iter(f"{{{CAMUNDA_NS}}}property"):
+            if prop.get("name"):
+                props[prop.get("name", "")] = prop.get("value", "")
+    return props | spiff_properties(element)

@@ -394,3 +394,12 @@ def test_factory_rejects_a_bad_url_naming_the_setting(url: str) -> None:
 def test_factory_needs_both_s3_keys() -> None:
     with pytest.raises(ConfigurationError, match="AKTE_S3_ACCESS_KEY and AKTE_S3_SECRET_KEY"):
         open_blob_store("s3://akte-documents?endpoint=http://minio:9000", access_key="key", secret_key=None)
+
+
+def test_release_removes_a_blob_only_when_no_other_upload_holds_it(adapter: Adapter) -> None:
+    first = adapter.store.put(io.BytesIO(b"gleicher Inhalt"))
+    second = adapter.store.put(io.BytesIO(b"gleicher Inhalt"))
+    adapter.store.release(second.key)
+    assert adapter.store.exists(first.key)  # the first upload still holds the content
+    adapter.store.release(first.key)
+    assert not adapter.store.exists(first.key) and list(adapter.store.iter_blobs()) == []

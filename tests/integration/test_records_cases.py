@@ -75,6 +75,17 @@ def test_a_failing_handler_opens_an_incident_and_changes_nothing(services: Servi
     assert len(letters) == 1  # the letter task before it committed; the close task's savepoint rolled back
 
 
+def test_a_model_cannot_reach_a_case_its_process_does_not_drive(services: Services) -> None:
+    case_id, task_id = _start(services, {"applicant_name": "Erika"})
+    other = new_case(services, new_file(services))  # an existing case of someone else
+    complete(services, task_id, {"close_target": str(other.id)})
+    _work(services)
+    with services.db.unit_of_work() as uow:
+        assert cases.get_case(uow, services.records, ADMIN, other.id).status == "open"
+        instance = get_instance(uow, str(cases.get_case(uow, services.records, ADMIN, case_id).process_instance_id))
+    assert "is not driven by process instance" in instance.incidents[0].message
+
+
 def test_case_status_without_process_and_closing_rules(services: Services) -> None:
     load_plan(services)
     case = new_case(services, new_file(services))
@@ -99,7 +110,7 @@ def test_case_input_is_checked(services: Services) -> None:
 
 
 def test_a_transactional_handler_that_fails_half_way_leaves_no_trace(services: Services) -> None:
-    def note_then_fail(uow: UnitOfWork, params: dict[str, object]) -> dict[str, object]:
+    def note_then_fail(uow: UnitOfWork, params: dict[str, object], _instance: uuid.UUID) -> dict[str, object]:
         notes.add_note(uow, services.records, ADMIN, "halb geschrieben", case_id=str(params["case_id"]))
         raise RuntimeError("the printer caught fire")
 

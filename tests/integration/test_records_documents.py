@@ -75,7 +75,7 @@ def test_a_new_version_never_overwrites_the_old_one(services: Services, case: Ca
     (PDF, "rechnung.pdf", "image/png", "the content is application/pdf, not image/png as declared"),
     (b"MZ\x90\x00\x03" + bytes(100), "tool.exe", None, "are not accepted"),
     (PDF, "../../etc/passwd", None, "must not contain a path"),
-    (PDF, "a\x00b.pdf", None, "control characters"),
+    (PDF, "a\x00b.pdf", None, "control or formatting characters"),
     (PDF, "", None, "has no name"),
 ])
 def test_bad_uploads_are_refused_and_leave_nothing(
@@ -149,3 +149,12 @@ def test_documents_can_belong_to_the_file_itself(services: Services, case: CaseV
     assert view.case_id is None and [d.id for d in listed] == [view.id]
     with services.db.unit_of_work() as uow:
         assert uow.session.get(Document, view.id) is not None
+
+
+def test_a_refused_upload_does_not_take_content_from_one_still_in_flight(services: Services, case: CaseView) -> None:
+    with services.db.unit_of_work() as first:  # upload A: stored, not yet committed
+        view = add_document(first, services.records, ADMIN, upload(PDF, "a.pdf"), case_id=case.id)
+        with services.db.unit_of_work() as second, pytest.raises(ValidationFailed):  # B: same bytes, refused
+            add_document(second, services.records, ADMIN, upload(PDF, "b.pdf", "image/png"), case_id=case.id)
+        first.commit()
+    assert _read(services, view.id) == PDF

@@ -15,7 +15,7 @@ from core.db import Database
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.migrate import upgrade
 from core.settings import load_settings
-from records import files
+from records import audit, files
 from records.fileplan import FilePlanProblems, import_plan, list_entries, parse_plan_csv
 from records.files import NewFile, create_file, disposal_date
 from records.models import FilePlanEntry, RecordFile
@@ -184,8 +184,10 @@ def test_parallel_creators_get_gap_free_unique_numbers(postgres_url: str, tmp_pa
         with services.db.unit_of_work() as uow:
             numbers = sorted(uow.session.scalars(select(RecordFile.sequence)))
             references = set(uow.session.scalars(select(RecordFile.reference_number)))
+            chain = audit.verify(uow)
         assert numbers == list(range(1, 201))
         assert len(references) == 200
+        assert chain.intact and chain.checked == 200  # eight writers, one unbroken chain
     finally:
         empty_tables(services.db)
         services.db.dispose()

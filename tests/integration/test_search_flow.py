@@ -7,10 +7,15 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from core.bootstrap import Services
 from core.outbox import OutboxEvent
+from engine.deploy import deploy
+from engine.lifecycle import cancel_instance
+from engine.workflow.parsing import SourceFile
+from engine.workflow.problems import ModelRejected
 from records import notes
 from records.files import update_file
 from search.extraction import extract_pending, retry_failed
@@ -18,10 +23,12 @@ from search.indexer import drain
 from search.models import DocumentText
 from search.reindex import reindex
 from search.service import search
+from tests.conftest import MODELS
 from tests.conftest import testdata_dir as shared_testdata
-from tests.helpers import AKTE, akte, akte_env
+from tests.helpers import AKTE, akte, akte_env, complete, deploy_models
 from tests.records_helpers import ADMIN, CLERK_A, add, load_plan, new_case, new_file
 from web.app import create_app
+from web.casestart import start_case
 
 
 def work(services: Services) -> None:
@@ -158,3 +165,47 @@ def test_a_scanned_document_is_found_by_its_ocr_text(services: Services) -> None
     with services.db.session() as session:
         text = session.get(DocumentText, scan.id)
         assert text is not None and text.method == "pdf-ocr"
+
+
+def test_a_case_status_in_the_index_follows_its_process(services: Services) -> None:
+    load_plan(services)
+    deploy_models(services, "case_letter.bpmn")
+    with services.db.unit_of_work() as uow:
+        started = start_case(uow, services, ADMIN, title="Sondernutzung Gehweg", process_key="case_letter",
+                             file={"plan_code": "32.10.05", "title": "Gehweg", "owning_unit": "unit-a"},
+                             data={"applicant_name": "Erika"})
+        uow.commit()
+    work(services)
+    assert found(services, "sondernutzung status:in_progress") == {f"case:{started.case.id}"}
+    assert started.instance is not None
+    with services.db.unit_of_work() as uow:
+        cancel_instance(uow, services.engine, started.instance.id, actor="test")
+        uow.commit()
+    work(services)
+    assert found(services, "sondernutzung status:in_progress") == set()
+    assert found(services, "sondernutzung status:cancelled") == {f"case:{started.case.id}"}
+
+
+def test_a_procedures_search_fields_make_its_cases_findable(services: Services) -> None:
+    load_plan(services)
+    deploy_models(services, "case_letter.bpmn")
+    with services.db.unit_of_work() as uow:
+        started = start_case(uow, services, ADMIN, title="Umtausch", process_key="case_letter",
+                             file={"plan_code": "32.10.05", "title": "Mustermann", "owning_unit": "unit-a"},
+                             data={"applicant_name": "Erika", "licence_class": "CE79", "internal_note": "XQ17"})
+        uow.commit()
+    work(services)
+    case_key = f"case:{started.case.id}"
+    assert found(services, "ce79") == {case_key}
+    assert found(services, "xq17") == set()  # not declared searchable by the procedure
+    assert started.instance is not None
+    complete(services, started.instance.open_tasks[0].id, {"licence_class": "BE42", "close_target": "none"})
+    work(services)
+    assert found(services, "be42") == {case_key} and found(services, "ce79") == set()
+
+
+def test_search_fields_must_be_variable_names(services: Services) -> None:
+    broken = (MODELS / "case_letter.bpmn").read_text().replace("licence_class, applicant_name", "licence class")
+    with services.db.unit_of_work() as uow, pytest.raises(ModelRejected) as caught:
+        deploy(uow, services.engine, [SourceFile("case_letter.bpmn", broken.encode())])
+    assert "searchFields: 'licence class' is not a variable name" in str(caught.value.problems[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import json
 from importlib import resources
 from pathlib import Path
@@ -57,3 +58,13 @@ def test_compose_has_every_part_of_the_deployment_with_health_checks_and_volumes
         assert "healthcheck" in services[name], name
     assert {"postgres-data", "minio-data", "elasticsearch-data"} <= set(compose["volumes"])
     assert services["worker"]["command"] == ["akte", "worker"]
+
+
+def test_the_image_contains_every_installed_package() -> None:
+    """`pip install .` in the Dockerfile installs what setup.cfg lists: each package must be copied in."""
+    config = configparser.ConfigParser()
+    config.read(REPO / "setup.cfg")
+    packages = {name.strip() for name in config["options.packages.find"]["include"].split() if "." not in name}
+    dockerfile = (REPO / "Dockerfile").read_text()
+    missing = sorted(name for name in packages if f"COPY {name} {name}" not in dockerfile)
+    assert packages >= {"core", "engine", "records", "search", "storage", "web"} and missing == []

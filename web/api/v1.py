@@ -11,7 +11,7 @@ from core.errors import ValidationFailed
 from engine import deploy as deploy_service
 from engine import instances, tasks
 from engine.workflow.parsing import SourceFile
-from web.services import json_body, services
+from web.services import int_arg, json_body, services
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
@@ -74,13 +74,11 @@ def show_instance(instance_id: str) -> tuple[Response, int]:
 
 @bp.get("/tasks")
 def list_tasks() -> tuple[Response, int]:
-    limit = request.args.get("limit", "200")
-    if not limit.isdigit():
-        raise ValidationFailed("'limit' must be a positive integer", {"limit": "must be a positive integer"})
+    limit = int_arg("limit", 200)
     with services().db.unit_of_work() as uow:
         return json_response(tasks.list_tasks(uow, instance_id=request.args.get("instance_id"),
                                       status=request.args.get("status", "open"),
-                                      assignee=request.args.get("assignee"), limit=int(limit)))
+                                      assignee=request.args.get("assignee"), limit=limit))
 
 
 @bp.get("/tasks/<task_id>")

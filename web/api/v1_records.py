@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-import unicodedata
-from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
 
 from flask import Response, jsonify, request
 
 from core.errors import ValidationFailed
 from records import cases, documents, fileplan, files, notes
 from records.audit import history
-from records.documents import Upload
 from web.api.v1 import bp, json_response
 from web.casestart import new_file_from, start_case
 from web.principal import current_principal
-from web.services import json_body, services
+from web.services import int_arg, json_body, no_nul, services
+from web.uploads import MultipartStream
 
-CHUNK = 1024 * 1024
 MULTIPART_OVERHEAD = 1024 * 1024
 
 
@@ -51,16 +47,13 @@ def create_file() -> tuple[Response, int]:
 
 @bp.get("/files")
 def list_files() -> tuple[Response, int]:
-    args = request.args
-    limit = args.get("limit", "100")
-    if not limit.isdigit():
-        raise ValidationFailed("'limit' must be a positive integer", {"limit": "positive integer"})
+    args = {name: no_nul(value, name) for name, value in request.args.items()}
+    limit = int_arg("limit", 100)
     with services().db.unit_of_work() as uow:
         if args.get("reference"):
             return json_response([files.find_file(uow, current_principal(), args["reference"])])
         return json_response(files.list_files(uow, current_principal(), status=args.get("status"),
-                                              plan_code=args.get("plan_code"), limit=int(limit),
-                                              after=args.get("after")))
+                                              plan_code=args.get("plan_code"), limit=limit, after=args.get("after")))
 
 
 @bp.get("/files/<file_id>")
@@ -142,12 +135,15 @@ def close_case(case_id: str) -> tuple[Response, int]:
     return json_response(view)
 
 
-def _uploads() -> list[Upload]:
+def _multipart() -> MultipartStream:
+    """The request body as lazily read parts (fields before the first file are read already)."""
     request.max_content_length = services().settings.max_upload_bytes + MULTIPART_OVERHEAD
-    parts = request.files.getlist("file") or list(request.files.values())
-    if not parts:
+    boundary = request.mimetype_params.get("boundary")
+    if request.mimetype != "multipart/form-data" or not boundary:
         raise ValidationFailed("send the document as multipart/form-data field 'file'", {"file": "required"})
-    return [Upload(part.stream, part.filename, part.mimetype if part.content_type else None) for part in parts]
+    parts = MultipartStream(request.stream, boundary)
+    parts.read_fields()
+    return parts
 
 
 @bp.get("/cases/<case_id>/documents")
@@ -158,11 +154,10 @@ def list_case_documents(case_id: str) -> tuple[Response, int]:
 
 @bp.post("/cases/<case_id>/documents")
 def add_case_documents(case_id: str) -> tuple[Response, int]:
-    uploads = _uploads()
-    title = request.form.get("title")
+    parts = _multipart()
     with services().db.unit_of_work() as uow:
-        added = [documents.add_document(uow, services().records, current_principal(), upload, case_id=case_id,
-                                        title=title if len(uploads) == 1 else None) for upload in uploads]
+        added = documents.add_documents(uow, services().records, current_principal(), parts.files(),
+                                        case_id=case_id, title=no_nul(parts.fields.get("title") or "", "title"))
         uow.commit()
     return json_response(added, 201)
 
@@ -175,57 +170,16 @@ def show_document(document_id: str) -> tuple[Response, int]:
 
 @bp.post("/documents/<document_id>/versions")
 def add_document_version(document_id: str) -> tuple[Response, int]:
-    uploads = _uploads()
-    if len(uploads) != 1:
-        raise ValidationFailed("send exactly one file for a new version", {"file": "exactly one"})
+    uploads = _multipart().files()
     with services().db.unit_of_work() as uow:
-        view = documents.add_version(uow, services().records, current_principal(), document_id, uploads[0])
+        first = next(uploads, None)
+        if first is None:
+            raise ValidationFailed("send the new version as multipart/form-data field 'file'", {"file": "required"})
+        view = documents.add_version(uow, services().records, current_principal(), document_id, first)
+        if next(uploads, None) is not None:
+            raise ValidationFailed("send exactly one file for a new version", {"file": "exactly one"})
         uow.commit()
     return json_response(view, 201)
-
-
-@bp.get("/documents/<document_id>/versions/<int:number>/content")
-def document_content(document_id: str, number: int) -> Response:
-    """The version's bytes, streamed; ETag = SHA-256, single byte ranges answered with 206."""
-    svc = services()
-    with svc.db.unit_of_work() as uow:
-        content = documents.read_content(uow, svc.records, current_principal(), document_id, number)
-        uow.commit()
-    version = content.version
-    headers = {"ETag": f'"{version.sha256}"', "Accept-Ranges": "bytes", "X-Content-Type-Options": "nosniff",
-               "Cache-Control": "private, no-cache"}
-    if request.if_none_match.contains(version.sha256):
-        return Response(status=304, headers=headers)
-    start, length, status = 0, version.size, 200
-    ranges = request.range if request.if_range.etag in (None, version.sha256) else None
-    if ranges is not None and len(ranges.ranges) == 1:
-        chosen = ranges.range_for_length(version.size)
-        if chosen is None:
-            return Response(status=416, headers={**headers, "Content-Range": f"bytes */{version.size}"})
-        start, length, status = chosen[0], chosen[1] - chosen[0], 206
-        headers["Content-Range"] = f"bytes {start}-{chosen[1] - 1}/{version.size}"
-    stream = svc.records.blobs.open(content.blob_key, offset=start, length=length)
-
-    def chunks() -> Iterator[bytes]:
-        try:
-            while chunk := stream.read(CHUNK):
-                yield chunk
-        finally:
-            stream.close()
-
-    response = Response(chunks(), status=status, mimetype=version.media_type, headers=headers,
-                        direct_passthrough=True)
-    response.content_length = length
-    disposition = "inline" if request.args.get("inline") == "1" else "attachment"
-    response.headers["Content-Disposition"] = content_disposition(disposition, version.filename)
-    return response
-
-
-def content_disposition(kind: str, filename: str) -> str:
-    """RFC 6266: an ASCII fallback name plus the exact UTF-8 name (`filename*`) for umlauts and the like."""
-    fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
-    fallback = fallback.replace("\\", "_").replace('"', "_") or "download"
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _add_note(body: dict[str, Any], **owner: str) -> tuple[Response, int]:

@@ -6,10 +6,9 @@ import dataclasses
 
 from flask import Response, jsonify, request
 
-from core.errors import ValidationFailed
 from web.api.v1 import bp
 from web.principal import current_principal
-from web.services import services
+from web.services import int_arg, services
 
 
 @bp.get("/search")
@@ -17,9 +16,6 @@ def search_endpoint() -> tuple[Response, int]:
     """Full-text search within what the caller may see: `?q=…&size=20&cursor=…`."""
     from search.service import search
 
-    size = request.args.get("size", "20")
-    if not size.isdigit():
-        raise ValidationFailed("'size' must be a positive integer", {"size": "positive integer"})
-    result = search(services().search.index, current_principal(), request.args.get("q", ""), size=int(size),
-                    cursor=request.args.get("cursor") or None)
+    result = search(services().search.index, current_principal(), request.args.get("q", ""),
+                    size=int_arg("size", 20), cursor=request.args.get("cursor") or None)
     return jsonify(dataclasses.asdict(result)), 200
