@@ -16,6 +16,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    String,
     Table,
     and_,
     case,
@@ -26,9 +27,9 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.sql import FromClause
-from sqlalchemy.sql.elements import KeyedColumnElement
 
 from core.db import Database
 from core.errors import ValidationFailed
@@ -153,8 +154,7 @@ class SqlSearchIndex(ABC):
         condition = and_(scope_condition(scope), filter_condition(query), matches)
         exact = self._exact_reference(query)
         with self.db.engine.connect() as connection:
-            total = int(connection.scalar(select(func.count()).select_from(source).where(condition)) or 0)
-            facets = {name: self._facet(connection, source, name, condition) for name in FACETS}
+            total, facets = self._counts(connection, source, condition)
             rows = connection.execute(self._page(source, condition, exact, score, size, cursor)).all()
         more = len(rows) > size
         rows = rows[:size]
@@ -175,13 +175,29 @@ class SqlSearchIndex(ABC):
         return case((SearchEntry.reference_number.in_(candidates), 1), else_=0)
 
     @staticmethod
-    def _facet(connection: Connection, source: FromClause, name: str, condition: ColumnElement[bool]) -> dict[str, int]:
-        column: KeyedColumnElement[Any] | ColumnElement[Any] = (
-            func.extract("year", SearchEntry.created_on) if name == "year" else getattr(SearchEntry, name))
-        query = (select(column.label("value"), func.count().label("n")).select_from(source)
-                 .where(condition, column.is_not(None))
-                 .group_by(column).order_by(func.count().desc()).limit(20))
-        return {str(int(row.value) if name == "year" else row.value): int(row.n) for row in connection.execute(query)}
+    def _counts(connection: Connection, source: FromClause,
+                condition: ColumnElement[bool]) -> tuple[int, dict[str, dict[str, int]]]:
+        """The total and every facet in one statement: the matching rows are found once (a materialised
+        CTE), then counted per facet (the 20 largest values each)."""
+        matched = (select(SearchEntry.procedure, SearchEntry.status, SearchEntry.doc_type,
+                          func.extract("year", SearchEntry.created_on).label("year"))
+                   .select_from(source).where(condition).cte("matched").prefix_with("MATERIALIZED"))
+        parts: list[Select[str, str, int]] = [select(literal("").label("facet"), literal("").label("value"),
+                                           func.count().label("n")).select_from(matched)]
+        for name in FACETS:
+            column = matched.c[name]
+            top = (select(literal(name).label("facet"), column.cast(String).label("value"), func.count().label("n"))
+                   .where(column.is_not(None)).group_by(column).order_by(func.count().desc()).limit(20).subquery())
+            parts.append(select(top.c.facet, top.c.value, top.c.n))
+        total = 0
+        facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+        for row in connection.execute(union_all(*parts)):
+            if row.facet == "":
+                total = int(row.n)
+            else:
+                value = str(row.value)
+                facets[row.facet][value.split(".")[0] if row.facet == "year" else value] = int(row.n)
+        return total, facets
 
     @staticmethod
     def _page(source: FromClause, condition: ColumnElement[bool], exact: ColumnElement[int],
