@@ -70,13 +70,17 @@ def append_script(element: etree._Element, name: str, line: str) -> None:
     node.text = f"{node.text}\n{line}" if node.text and node.text.strip() else line
 
 
-def spiff_properties(element: etree._Element) -> dict[str, str]:
+def _properties(element: etree._Element, ns: str) -> dict[str, str]:
     props: dict[str, str] = {}
-    for container in extension_children(element, SPIFF_NS, "properties"):
-        for prop in container.iter(f"{{{SPIFF_NS}}}property"):
+    for container in extension_children(element, ns, "properties"):
+        for prop in container.iter(f"{{{ns}}}property"):
             if prop.get("name"):
                 props[prop.get("name", "")] = prop.get("value", "")
     return props
+
+
+def spiff_properties(element: etree._Element) -> dict[str, str]:
+    return _properties(element, SPIFF_NS)
 
 
 def normalize_activiti(root: etree._Element) -> None:
@@ -94,9 +98,4 @@ def normalize_activiti(root: etree._Element) -> None:
 
 def process_properties(element: etree._Element) -> dict[str, str]:
     """Properties of a process: `spiffworkflow:properties` or `camunda:properties` (Spiff's win)."""
-    props: dict[str, str] = {}
-    for container in extension_children(element, CAMUNDA_NS, "properties"):
-        for prop in container.iter(f"{{{CAMUNDA_NS}}}property"):
-            if prop.get("name"):
-                props[prop.get("name", "")] = prop.get("value", "")
-    return props | spiff_properties(element)
+    return _properties(element, CAMUNDA_NS) | _properties(element, SPIFF_NS)

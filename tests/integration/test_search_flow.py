@@ -28,7 +28,7 @@ from tests.conftest import testdata_dir as shared_testdata
 from tests.helpers import AKTE, akte, akte_env, complete, deploy_models
 from tests.records_helpers import ADMIN, CLERK_A, add, load_plan, new_case, new_file
 from web.app import create_app
-from web.casestart import start_case
+from web.casestart import StartedCase, start_case
 
 
 def work(services: Services) -> None:
@@ -167,15 +167,20 @@ def test_a_scanned_document_is_found_by_its_ocr_text(services: Services) -> None
         assert text is not None and text.method == "pdf-ocr"
 
 
-def test_a_case_status_in_the_index_follows_its_process(services: Services) -> None:
+def _letter_case(services: Services, title: str, data: dict[str, object]) -> StartedCase:
+    """A case in a new file, driven by the case_letter process, indexed."""
     load_plan(services)
     deploy_models(services, "case_letter.bpmn")
     with services.db.unit_of_work() as uow:
-        started = start_case(uow, services, ADMIN, title="Sondernutzung Gehweg", process_key="case_letter",
-                             file={"plan_code": "32.10.05", "title": "Gehweg", "owning_unit": "unit-a"},
-                             data={"applicant_name": "Erika"})
+        started = start_case(uow, services, ADMIN, title=title, process_key="case_letter", data=data,
+                             file={"plan_code": "32.10.05", "title": "Mustermann", "owning_unit": "unit-a"})
         uow.commit()
     work(services)
+    return started
+
+
+def test_a_case_status_in_the_index_follows_its_process(services: Services) -> None:
+    started = _letter_case(services, "Sondernutzung Gehweg", {"applicant_name": "Erika"})
     assert found(services, "sondernutzung status:in_progress") == {f"case:{started.case.id}"}
     assert started.instance is not None
     with services.db.unit_of_work() as uow:
@@ -187,14 +192,8 @@ def test_a_case_status_in_the_index_follows_its_process(services: Services) -> N
 
 
 def test_a_procedures_search_fields_make_its_cases_findable(services: Services) -> None:
-    load_plan(services)
-    deploy_models(services, "case_letter.bpmn")
-    with services.db.unit_of_work() as uow:
-        started = start_case(uow, services, ADMIN, title="Umtausch", process_key="case_letter",
-                             file={"plan_code": "32.10.05", "title": "Mustermann", "owning_unit": "unit-a"},
-                             data={"applicant_name": "Erika", "licence_class": "CE79", "internal_note": "XQ17"})
-        uow.commit()
-    work(services)
+    started = _letter_case(services, "Umtausch",
+                           {"applicant_name": "Erika", "licence_class": "CE79", "internal_note": "XQ17"})
     case_key = f"case:{started.case.id}"
     assert found(services, "ce79") == {case_key}
     assert found(services, "xq17") == set()  # not declared searchable by the procedure
