@@ -43,8 +43,8 @@ MIN_GRAM, MAX_GRAM = 3, 4
 MAX_PAGE = 100
 FACET_SIZE = 20
 REINDEX_TIMEOUT = 3600.0  # seconds; a migration copies the whole old index in one request
-TEXT_FIELDS = ["title", "body"]
-PART_FIELDS = ["title.parts", "body.parts"]
+TEXT_FIELDS = ["reference_number.text", "title", "body"]
+PART_FIELDS = ["reference_number.parts", "title.parts", "body.parts"]
 KEYWORD_FIELDS = ("key", "kind", "file_id", "case_id", "owning_unit", "procedure", "status", "doc_type")
 SOURCE_FIELDS = ["key", "kind", "file_id", "case_id", "reference_number", "title", "body"]
 SORT = [{"_score": "desc"}, {"key": "asc"}]
@@ -71,8 +71,9 @@ def _text_field() -> dict[str, Any]:
 def index_mappings() -> dict[str, Any]:
     return {"dynamic": "strict", "properties": {
         **{name: {"type": "keyword"} for name in KEYWORD_FIELDS},
-        # .text is for ad-hoc queries (Kibana); akte matches reference numbers in title/body like the db backends
-        "reference_number": {"type": "keyword", "fields": {"text": {"type": "text", "analyzer": "standard"}}},
+        # matched like title and body, as the database backends do (and exactly, for az: and the ranking)
+        "reference_number": {"type": "keyword", "fields": {"text": {"type": "text", "analyzer": "standard"},
+                                                           "parts": {"type": "text", "analyzer": "akte_parts"}}},
         "confidentiality": {"type": "integer"},
         "title": _text_field(),
         "body": _text_field(),

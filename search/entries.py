@@ -112,19 +112,27 @@ class EntryBuilder:
         for note in self.uow.session.scalars(notes):
             changes.upserts.append(self.note_entry(note, file, cases.get(note.case_id) if note.case_id else None))
 
+    def _file(self, file_id: uuid.UUID) -> RecordFile | None:
+        """The file, locked and freshly read: two workers indexing one file's entries take turns, so the
+        one writing last has read the latest unit and confidentiality (no stale permission can win)."""
+        query = (select(RecordFile).where(RecordFile.id == file_id).with_for_update()
+                 .execution_options(populate_existing=True))
+        return self.uow.session.scalars(query).one_or_none()
+
     def changes_for(self, entity_type: str, entity_id: str) -> Changes:
         """The entries to write and keys to delete after `entity_type` `entity_id` changed."""
         changes = Changes()
         key = uuid.UUID(entity_id)
         if entity_type == "file":
-            file = self.uow.session.get(RecordFile, key)
+            file = self._file(key)
             if file is not None:
                 changes.upserts.append(self.file_entry(file))
                 self._members(changes, file, None)
         elif entity_type == "case":
             case = self.uow.session.get(RecordCase, key)
             if case is not None:
-                file = self.uow.session.get_one(RecordFile, case.file_id)
+                file = self._file(case.file_id)
+                assert file is not None  # a case's file is never deleted before the case
                 changes.upserts.append(self.case_entry(case, file))
                 self._members(changes, file, case.id)
         elif entity_type == "instance":  # its status shows on the case it drives
@@ -137,7 +145,8 @@ class EntryBuilder:
             if part is None:
                 changes.deletes.append(f"{entity_type}:{entity_id}")
             else:
-                file = self.uow.session.get_one(RecordFile, part.file_id)
+                file = self._file(part.file_id)
+                assert file is not None
                 case = self.uow.session.get(RecordCase, part.case_id) if part.case_id else None
                 changes.upserts.append(self.document_entry(part, file, case) if isinstance(part, Document)
                                        else self.note_entry(part, file, case))

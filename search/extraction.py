@@ -8,6 +8,7 @@ outbox event that makes the indexer pick the document up. A failure is kept visi
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 import uuid
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from core import outbox
 from core.db import Database
@@ -23,6 +25,8 @@ from records.models import Document, DocumentVersion
 from search.context import SearchContext
 from search.extract import Extracted, ExtractionFailed, extract
 from search.models import DocumentText
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -86,10 +90,15 @@ def extract_pending(db: Database, ctx: SearchContext, *, limit: int = 10) -> int
             result, error = None, str(exc)
         except KeyError:
             result, error = None, "the document's content is missing from the document store"
+        if result is not None:  # no database keeps NUL characters
+            result = Extracted(result.text.replace("\x00", " "), result.method, result.pages)
         try:
             _store(db, ctx, item, result, error)
-        except Conflict:  # another worker stored this document's text at the same moment (SQLite)
+        except (Conflict, IntegrityError):  # another worker stored this document's text at the same moment
             continue
+        except Exception as exc:  # the text cannot be stored: keep that as the failure, the queue moves on
+            log.exception("storing the text of document %s failed", item.document_id)
+            _store(db, ctx, item, None, f"the extracted text could not be stored: {type(exc).__name__}")
         handled += 1
     return handled
 

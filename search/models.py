@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Date, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime
@@ -22,7 +22,9 @@ class SearchEntry(Base):
     __tablename__ = "search_entry"
     __table_args__ = (Index("ix_search_entry_access", "owning_unit", "confidentiality"),)
 
-    key: Mapped[str] = mapped_column(String(80), primary_key=True)  # "<kind>:<uuid>"
+    # a stable integer id: SQLite's FTS table refers to it as its rowid (an implicit rowid may be renumbered)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)  # "<kind>:<uuid>"
     kind: Mapped[str] = mapped_column(String(16))
     file_id: Mapped[uuid.UUID] = mapped_column(index=True)
     case_id: Mapped[uuid.UUID | None] = mapped_column()

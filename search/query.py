@@ -88,6 +88,9 @@ def parse_query(raw: str) -> Query:
         quoted, bare = match.group(3), match.group(4)
         value = quoted if quoted is not None else bare or ""
         if name in FIELDS:
+            if negated:
+                raise ValidationFailed(f"filters cannot be negated (-{name}:…); search without it",
+                                       {"q": "negated filter"})
             if value.strip():
                 found[name].append(value.strip())
             continue
@@ -109,6 +112,8 @@ def parse_query(raw: str) -> Query:
 
 def _filters(found: dict[str, list[str]]) -> Filters:
     years = _range(found["year"][-1], "year", int, "2024..2026") if found["year"] else None
+    if years is not None and not (years[0] >= 1 and years[1] <= 9999):
+        raise ValidationFailed("year must be between 1 and 9999", {"q": "invalid year"})
     dates = _range(found["date"][-1], "date", date.fromisoformat, "2026-01-01..2026-03-31") if found["date"] else None
     return Filters(
         reference=found["az"][-1] if found["az"] else None,

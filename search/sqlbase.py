@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -38,7 +39,7 @@ from search.ports import FACETS, Hit, IndexEntry, Scope, SearchResult
 from search.query import Query
 from search.snippets import snippet
 
-MAX_BODY = 300_000  # characters of a document's text that are indexed (the tsvector limit is 1 MB)
+MAX_BODY_BYTES = 200_000  # of a document's text (UTF-8) are indexed: its tsvector stays far below 1 MB
 ENTRY = cast(Table, SearchEntry.__table__)
 
 
@@ -51,14 +52,30 @@ def decode_cursor(cursor: str, width: int) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error):
         values = None
-    if not isinstance(values, list) or len(values) != width:
+    if not isinstance(values, list) or len(values) != width or not _cursor_types(values):
         raise ValidationFailed("the cursor is not one this search handed out", {"cursor": "invalid"})
+    if width == 3:
+        values[1] = float(values[1])  # an integer too large for the database is a float like any score
     return values
+
+
+def _cursor_types(values: list[Any]) -> bool:
+    """[exact 0|1, finite score, key] as handed out by the database backends."""
+    exact, score, key = values if len(values) == 3 else (0, 0.0, "")
+    return (exact in (0, 1) and not isinstance(exact, bool) and isinstance(score, int | float)
+            and not isinstance(score, bool) and math.isfinite(score) and abs(score) < 1e300 and isinstance(key, str))
+
+
+def indexed_body(body: str) -> str:
+    """The text an index keeps: whitespace collapsed (phrases match across line breaks), NULs dropped, at
+    most MAX_BODY_BYTES of UTF-8 (cut at a character boundary)."""
+    text = " ".join(body.replace("\x00", " ").split())
+    return text.encode()[:MAX_BODY_BYTES].decode(errors="ignore")
 
 
 def row_values(entry: IndexEntry) -> dict[str, Any]:
     values = asdict(entry)
-    values["body"] = entry.body[:MAX_BODY]
+    values["body"] = indexed_body(entry.body)
     return values
 
 

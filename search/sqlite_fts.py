@@ -30,7 +30,7 @@ from search.models import SearchEntry
 from search.query import Query, Term
 from search.sqlbase import ENTRY, SqlSearchIndex, like_pattern
 
-ENTRY_ROWID: ColumnClause[int] = literal_column("search_entry.rowid")
+ENTRY_ROWID: ColumnClause[int] = literal_column("search_entry.id")  # the FTS table's rowid
 
 
 def _fts_phrase(term: Term) -> str:
@@ -77,10 +77,10 @@ class SqliteSearchIndex(SqlSearchIndex):
     def _write_text(self, connection: Connection, keys: Sequence[str]) -> None:
         connection.execute(text(
             "INSERT INTO search_fts(rowid, reference_number, title, body) "
-            "SELECT rowid, reference_number, title, body FROM search_entry WHERE key IN :keys"
+            "SELECT id, reference_number, title, body FROM search_entry WHERE key IN :keys"
         ).bindparams(bindparam("keys", expanding=True)), {"keys": list(keys)})
 
     def _remove_text(self, connection: Connection, keys: Sequence[str]) -> None:
         connection.execute(text(
-            "DELETE FROM search_fts WHERE rowid IN (SELECT rowid FROM search_entry WHERE key IN :keys)"
+            "DELETE FROM search_fts WHERE rowid IN (SELECT id FROM search_entry WHERE key IN :keys)"
         ).bindparams(bindparam("keys", expanding=True)), {"keys": list(keys)})

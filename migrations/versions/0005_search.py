@@ -46,6 +46,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_outbox_due', ['topic', 'available_at'], unique=False)
 
     op.create_table('search_entry',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('key', sa.String(length=80), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('file_id', sa.Uuid(), nullable=False),
@@ -59,7 +60,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=32), nullable=True),
     sa.Column('doc_type', sa.String(length=32), nullable=True),
     sa.Column('created_on', sa.Date(), nullable=False),
-    sa.PrimaryKeyConstraint('key', name=op.f('pk_search_entry'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_search_entry')),
+    sa.UniqueConstraint('key', name=op.f('uq_search_entry_key'))
     )
     with op.batch_alter_table('search_entry', schema=None) as batch_op:
         batch_op.create_index('ix_search_entry_access', ['owning_unit', 'confidentiality'], unique=False)

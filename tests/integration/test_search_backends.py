@@ -18,6 +18,7 @@ from core.migrate import upgrade
 from search.ports import IndexEntry, Scope, SearchIndex
 from search.postgres_fts import PostgresSearchIndex
 from search.query import parse_query
+from search.sqlbase import encode_cursor
 from search.sqlite_fts import SqliteSearchIndex
 
 ES = ["elasticsearch"] if os.environ.get("AKTE_TEST_ES_URL") else []
@@ -185,3 +186,28 @@ def test_hostile_queries_get_results_not_errors(filled: SearchIndex, text: str) 
 def test_overlong_queries_are_refused_clearly() -> None:
     with pytest.raises(ValidationFailed, match="longer than 500 characters"):
         parse_query("antrag " * 2000)
+
+
+def test_phrases_match_across_line_breaks(index: SearchIndex) -> None:
+    index.upsert([entry(40, "Scan", "Antrag auf Umtausch des\nFührerscheins   der Klasse 3")])
+    assert keys(index, '"umtausch des führerscheins der"') == {entry(40, "", "").key}
+
+
+@pytest.mark.parametrize("values", [[2, 0.5, "k"], [[1], 0.5, "k"], [0, "x", "k"], [True, None, 5], [0, 0.5]])
+def test_forged_cursors_are_refused(filled: SearchIndex, values: list[object]) -> None:
+    with pytest.raises(ValidationFailed):
+        filled.search(parse_query("antrag"), ADMIN, cursor=encode_cursor(values))
+
+
+def test_a_huge_but_well_formed_cursor_just_ends_the_pages(filled: SearchIndex) -> None:
+    result = filled.search(parse_query("antrag"), ADMIN, cursor=encode_cursor([0, 2**70, "k"]))
+    assert result.total == 2 and len(result.hits) <= 2
+
+
+@pytest.mark.parametrize(("text", "message"), [("year:99999999999999999999", "between 1 and 9999"),
+                                               ("year:2147483648", "between 1 and 9999"),
+                                               ("-type:invoice antrag", "cannot be negated"),
+                                               ("date:2026-13-01", "not a valid date")])
+def test_impossible_filters_are_refused_clearly(text: str, message: str) -> None:
+    with pytest.raises(ValidationFailed, match=message):
+        parse_query(text)

@@ -208,3 +208,15 @@ def test_search_fields_must_be_variable_names(services: Services) -> None:
     with services.db.unit_of_work() as uow, pytest.raises(ModelRejected) as caught:
         deploy(uow, services.engine, [SourceFile("case_letter.bpmn", broken.encode())])
     assert "searchFields: 'licence class' is not a variable name" in str(caught.value.problems[0])
+
+
+def test_text_with_nul_characters_is_indexed_without_them(services: Services) -> None:
+    load_plan(services)
+    case = new_case(services, new_file(services))
+    content = b"Vorgang " * 2000 + b"\x00Nulltrenner Ergebnis\n"  # past the sniffed head: still plain text
+    document = add(services, case, content, "protokoll.txt")
+    work(services)
+    assert found(services, "nulltrenner") == {f"document:{document.id}"}
+    with services.db.session() as session:
+        text = session.get(DocumentText, document.id)
+        assert text is not None and text.status == "done" and "\x00" not in text.text

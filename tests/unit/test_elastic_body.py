@@ -32,7 +32,7 @@ from search.elastic import (
 )
 from search.ports import FACETS, IndexEntry, Scope, SearchIndex
 from search.query import Query, parse_query
-from search.sqlbase import MAX_BODY, encode_cursor
+from search.sqlbase import MAX_BODY_BYTES, encode_cursor
 
 EVERYONE = Scope(units=None, clearance=3)
 
@@ -108,11 +108,11 @@ def entry(**changes: Any) -> IndexEntry:
 
 
 def test_index_document_fills_exactly_the_strict_mapping_and_is_json() -> None:
-    document = index_document(entry(case_id=uuid.UUID(int=2), body="x" * (MAX_BODY + 10)))
+    document = index_document(entry(case_id=uuid.UUID(int=2), body="ä" * MAX_BODY_BYTES))
     assert set(document) == set(index_mappings()["properties"])
     assert document["file_id"] == str(uuid.UUID(int=1)) and document["case_id"] == str(uuid.UUID(int=2))
     assert (document["created_on"], document["year"]) == ("2026-03-04", 2026)
-    assert len(document["body"]) == MAX_BODY
+    assert len(document["body"].encode()) == MAX_BODY_BYTES  # two bytes per ä: cut by bytes, not characters
     json.dumps(document)
     assert index_document(entry())["case_id"] is None
 
