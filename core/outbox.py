@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db import Base, UnitOfWork, UTCDateTime
 
 MAX_BACKOFF = timedelta(hours=1)
+MAX_ATTEMPTS = 10  # then the event is parked as failed (visible, retried on request) instead of forever
 INDEX_TOPIC = "index"  # changes the search index must follow (drained by search.indexer)
 
 
@@ -32,6 +33,7 @@ class OutboxEvent(Base):
     available_at: Mapped[datetime] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 def enqueue(uow: UnitOfWork, topic: str, entity_type: str, entity_id: str, now: datetime) -> None:
@@ -42,7 +44,8 @@ def enqueue(uow: UnitOfWork, topic: str, entity_type: str, entity_id: str, now: 
 
 def claim(uow: UnitOfWork, topic: str, now: datetime, limit: int) -> Sequence[OutboxEvent]:
     """Lock up to `limit` due events of `topic`, oldest first; other workers skip them."""
-    query = (select(OutboxEvent).where(OutboxEvent.topic == topic, OutboxEvent.available_at <= now)
+    query = (select(OutboxEvent).where(OutboxEvent.topic == topic, OutboxEvent.available_at <= now,
+                                       OutboxEvent.failed_at.is_(None))
              .order_by(OutboxEvent.id).limit(limit).with_for_update(skip_locked=True))
     return uow.session.scalars(query).all()
 
@@ -52,12 +55,31 @@ def done(uow: UnitOfWork, event: OutboxEvent) -> None:
 
 
 def retry_later(event: OutboxEvent, now: datetime, error: str) -> None:
-    """Keep the event for another attempt after an exponential backoff (capped at an hour)."""
+    """Keep the event for another attempt after an exponential backoff (capped at an hour); after
+    MAX_ATTEMPTS it is parked as failed."""
     event.attempts += 1
     event.last_error = error[:2000]
     event.available_at = now + min(MAX_BACKOFF, timedelta(seconds=5 * 2 ** min(event.attempts, 12)))
+    if event.attempts >= MAX_ATTEMPTS:
+        event.failed_at = now
+
+
+def failed(uow: UnitOfWork, topic: str, limit: int = 200) -> Sequence[OutboxEvent]:
+    """Parked events of `topic`, oldest first."""
+    return uow.session.scalars(select(OutboxEvent).where(OutboxEvent.topic == topic, OutboxEvent.failed_at.is_not(None))
+                               .order_by(OutboxEvent.id).limit(limit)).all()
+
+
+def retry_failed(uow: UnitOfWork, topic: str, now: datetime) -> int:
+    """Make every parked event of `topic` due again with a fresh count of attempts; returns how many."""
+    parked = list(failed(uow, topic, limit=1_000_000))
+    for event in parked:
+        event.failed_at, event.attempts, event.available_at = None, 0, now
+    return len(parked)
 
 
 def pending(uow: UnitOfWork, topic: str) -> int:
-    return int(uow.session.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.topic == topic))
-               or 0)
+    """Events of `topic` still to be handled (parked ones not counted)."""
+    query = select(func.count()).select_from(OutboxEvent).where(OutboxEvent.topic == topic,
+                                                                 OutboxEvent.failed_at.is_(None))
+    return int(uow.session.scalar(query) or 0)

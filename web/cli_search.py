@@ -86,7 +86,36 @@ def extraction_retry() -> None:
     click.echo(f"{count} document(s) queued for extraction again", err=True)
 
 
+@click.group("outbox")
+def outbox_group() -> None:
+    """Changes waiting for the search index."""
+
+
+@outbox_group.command("failed")
+def outbox_failed() -> None:
+    """List index events parked after repeated failures, with their last error."""
+    from core import outbox
+
+    with services_from_env() as services, services.db.unit_of_work() as uow:
+        events = outbox.failed(uow, outbox.INDEX_TOPIC)
+        for event in events:
+            click.echo(f"{event.id}  {event.entity_type}:{event.entity_id}  attempts={event.attempts}  "
+                       f"{event.last_error}")
+        click.echo(f"{len(events)} parked event(s); waiting: {outbox.pending(uow, outbox.INDEX_TOPIC)}", err=True)
+
+
+@outbox_group.command("retry")
+def outbox_retry() -> None:
+    """Try every parked index event again."""
+    from core import outbox
+
+    with services_from_env() as services, services.db.unit_of_work() as uow:
+        count = outbox.retry_failed(uow, outbox.INDEX_TOPIC, services.clock.now())
+        uow.commit()
+    click.echo(f"{count} event(s) will be indexed again", err=True)
+
+
 def register(cli: click.Group) -> None:
-    for command in (search_command, reindex_command, extraction_group):
+    for command in (search_command, reindex_command, extraction_group, outbox_group):
         cli.add_command(command)
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import subprocess
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from core import outbox
 from core.bootstrap import Services
+from core.clock import FrozenClock
 from core.outbox import OutboxEvent
 from engine.deploy import deploy
 from engine.lifecycle import cancel_instance
@@ -220,3 +224,53 @@ def test_text_with_nul_characters_is_indexed_without_them(services: Services) ->
     with services.db.session() as session:
         text = session.get(DocumentText, document.id)
         assert text is not None and text.status == "done" and "\x00" not in text.text
+
+
+class _BrokenIndex:
+    """An index whose writes fail (an Elasticsearch outage, say), delegating searches to the real one."""
+
+    def __init__(self, real: object) -> None:
+        self.real, self.name = real, "broken"
+
+    def upsert(self, entries: object, *, bind: object = None) -> None:
+        raise RuntimeError("index unreachable")
+
+    def delete(self, keys: object, *, bind: object = None) -> None:
+        raise RuntimeError("index unreachable")
+
+
+def test_events_that_keep_failing_are_parked_visibly_and_retried_on_request(
+    services: Services, clock: FrozenClock
+) -> None:
+    load_plan(services)
+    case = new_case(services, new_file(services))
+    broken = dataclasses.replace(services.search, index=_BrokenIndex(services.search.index))  # type: ignore[arg-type]
+    for _ in range(outbox.MAX_ATTEMPTS + 2):
+        drain(services.db, broken)
+        clock.advance(timedelta(hours=2))
+    with services.db.unit_of_work() as uow:
+        parked = outbox.failed(uow, outbox.INDEX_TOPIC)
+        assert {event.entity_type for event in parked} == {"file", "case"}
+        assert all("index unreachable" in (event.last_error or "") for event in parked)
+        assert outbox.pending(uow, outbox.INDEX_TOPIC) == 0
+    listed = akte(services, "outbox", "failed")
+    assert listed.returncode == 0 and "index unreachable" in listed.stdout
+    assert found(services, "umtausch") == set()
+    retried = akte(services, "outbox", "retry")
+    assert retried.returncode == 0 and f"{len(parked)} event(s)" in retried.stderr
+    with services.db.unit_of_work() as uow:
+        assert outbox.pending(uow, outbox.INDEX_TOPIC) == len(parked)
+    clock.set(max(clock.now(), datetime.now(UTC)) + timedelta(minutes=1))  # the CLI used the real clock
+    work(services)
+    assert found(services, "umtausch") == {f"case:{case.id}"}
+
+
+def test_the_document_view_shows_how_extraction_went(services: Services) -> None:
+    load_plan(services)
+    case = new_case(services, new_file(services))
+    broken = add(services, case, (shared_testdata() / "documents" / "invalid.pdf").read_bytes(), "kaputt.pdf")
+    with create_app(services=services).test_client() as client:
+        assert client.get(f"/api/v1/documents/{broken.id}").json["text_extraction"]["status"] == "pending"
+        work(services)
+        extraction = client.get(f"/api/v1/documents/{broken.id}").json["text_extraction"]
+    assert extraction["status"] == "failed" and "PDF is damaged" in extraction["error"]

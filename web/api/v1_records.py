@@ -164,8 +164,18 @@ def add_case_documents(case_id: str) -> tuple[Response, int]:
 
 @bp.get("/documents/<document_id>")
 def show_document(document_id: str) -> tuple[Response, int]:
+    """The document with its versions and how the text extraction of its latest version went."""
+    from search.models import DocumentText
+
     with services().db.unit_of_work() as uow:
-        return json_response(documents.get_document(uow, current_principal(), document_id))
+        view = documents.get_document(uow, current_principal(), document_id)
+        text = uow.session.get(DocumentText, view.id)
+        body = dataclasses.asdict(view)
+        body["text_extraction"] = {"status": "pending", "error": None, "method": None, "pages": None}
+        if text is not None and text.version == view.latest_version:
+            body["text_extraction"] = {"status": text.status, "error": text.error, "method": text.method,
+                                       "pages": text.pages}
+    return jsonify(body), 200
 
 
 @bp.post("/documents/<document_id>/versions")
