@@ -5,7 +5,8 @@
     -entwurf   -"erste fassung" exclusions
     bau*                        a prefix
     az:32.10.05-2026/00017      field filters: az (reference number, `*` for a prefix), type, procedure,
-    type:invoice status:open    status, kind, year (2026 or 2024..2026), date (2026-01-01..2026-03-31)
+    type:invoice status:open    status, kind, year (2026, 2024..2026, 2024..), date (2026-01-01..2026-03-31,
+                                ..2026-03-31)
 
 Unbalanced quotes close at the end of the query; characters with no meaning are ignored. A query longer
 than MAX_LENGTH or with more than MAX_TERMS terms is refused with a clear error.
@@ -63,10 +64,13 @@ class Query:
         return tuple(term for term in self.terms if term.negated)
 
 
-def _range(value: str, name: str, parse: Callable[[str], T], example: str) -> tuple[T, T]:
-    low, _, high = value.partition("..")
+def _range(value: str, name: str, parse: Callable[[str], T], example: str, bounds: tuple[str, str]) -> tuple[T, T]:
+    """`a..b`, `a` (just a), `a..` (from a on) or `..b` (up to b); `bounds` stand in for the open ends."""
+    low, dots, high = value.partition("..")
+    if not dots:
+        high = low
     try:
-        first, last = parse(low), parse(high or low)
+        first, last = parse(low or bounds[0]), parse(high or bounds[1])
     except ValueError:
         raise ValidationFailed(f"{name}:{value} is not a valid {name} or range (e.g. {name}:{example})",
                                {"q": f"invalid {name}"}) from None
@@ -111,10 +115,11 @@ def parse_query(raw: str) -> Query:
 
 
 def _filters(found: dict[str, list[str]]) -> Filters:
-    years = _range(found["year"][-1], "year", int, "2024..2026") if found["year"] else None
+    years = _range(found["year"][-1], "year", int, "2024..2026", ("1", "9999")) if found["year"] else None
     if years is not None and not (years[0] >= 1 and years[1] <= 9999):
         raise ValidationFailed("year must be between 1 and 9999", {"q": "invalid year"})
-    dates = _range(found["date"][-1], "date", date.fromisoformat, "2026-01-01..2026-03-31") if found["date"] else None
+    dates = (_range(found["date"][-1], "date", date.fromisoformat, "2026-01-01..2026-03-31",
+                    ("0001-01-01", "9999-12-31")) if found["date"] else None)
     return Filters(
         reference=found["az"][-1] if found["az"] else None,
         types=tuple(v.lower() for v in found["type"]), procedures=tuple(found["procedure"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from pathlib import Path
 
@@ -50,7 +51,8 @@ def reindex_command(backend: str | None, restart: bool) -> None:
 
     with services_from_env() as services:
         index = open_search_index(backend, services.db) if backend else services.search.index
-        checkpoint = Path(services.settings.data_dir) / f"reindex-{index.name}.json"
+        target = hashlib.sha256((backend or services.settings.search_url).encode()).hexdigest()[:12]
+        checkpoint = Path(services.settings.data_dir) / f"reindex-{index.name}-{target}.json"  # one per target
         with Progress(transient=False) as progress:
             task = progress.add_task(f"reindexing into {index.name}", total=count_files(services.db))
             written = reindex(services.db, services.records, index, checkpoint, restart=restart,

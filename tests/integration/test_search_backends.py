@@ -107,6 +107,9 @@ def test_field_filters(filled: SearchIndex) -> None:
     assert keys(filled, "az:32.10.05-2026/*") == {BAUANTRAG.key, UMTAUSCH.key, RECHNUNG.key}
     assert keys(filled, "year:2025") == {BAUANTRAG.key}
     assert keys(filled, "date:2026-01-01..2026-12-31 antrag") == {UMTAUSCH.key}
+    assert keys(filled, "date:2026-01-01.. antrag") == {UMTAUSCH.key}  # open end
+    assert keys(filled, "date:..2025-12-31 antrag") == {BAUANTRAG.key}
+    assert keys(filled, "year:2026..") == {UMTAUSCH.key, RECHNUNG.key}
     assert keys(filled, "procedure:rechnungseingang status:completed") == {RECHNUNG.key}
     assert keys(filled, "status:closed") == set()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import signal
 import subprocess
 import time
@@ -155,6 +156,13 @@ def test_search_by_api_and_cli(services: Services) -> None:
             response = client.get("/api/v1/search", query_string={"q": hostile})
             assert response.status_code == 200, (hostile, response.json)
         assert client.get("/api/v1/search?q=a&cursor=garbage").status_code == 400
+    services.search.index.clear()
+    rebuilt = akte(services, "reindex")
+    assert rebuilt.returncode == 0 and "reindexed 1 file(s)" in rebuilt.stderr, rebuilt.stderr
+    as_json = akte(services, "search", "gehweg", "--json")
+    assert json.loads(as_json.stdout)["hits"][0]["reference_number"] == case.reference_number
+    hidden = akte(services, "search", "gehweg", "--unit", "unit-b", "--json")
+    assert json.loads(hidden.stdout)["total"] == 0
     printed = akte(services, "search", "sondernutzung")
     assert printed.returncode == 0, printed.stderr
     assert case.reference_number in printed.stdout and "1 hit(s)" in printed.stderr
