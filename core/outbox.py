@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, func, select
+from sqlalchemy import BigInteger, Index, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UnitOfWork, UTCDateTime
@@ -72,10 +72,9 @@ def failed(uow: UnitOfWork, topic: str, limit: int = 200) -> Sequence[OutboxEven
 
 def retry_failed(uow: UnitOfWork, topic: str, now: datetime) -> int:
     """Make every parked event of `topic` due again with a fresh count of attempts; returns how many."""
-    parked = list(failed(uow, topic, limit=1_000_000))
-    for event in parked:
-        event.failed_at, event.attempts, event.available_at = None, 0, now
-    return len(parked)
+    statement = (update(OutboxEvent).where(OutboxEvent.topic == topic, OutboxEvent.failed_at.is_not(None))
+                 .values(failed_at=None, attempts=0, available_at=now))
+    return int(uow.session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
 
 
 def pending(uow: UnitOfWork, topic: str) -> int:

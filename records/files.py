@@ -137,6 +137,13 @@ def find_file(uow: UnitOfWork, principal: Principal, reference: str) -> FileView
     return FileView.of(found)
 
 
+def file_by_reference_or_id(uow: UnitOfWork, principal: Principal, reference_or_id: str) -> FileView:
+    """A visible file named by its reference number (it contains "/") or by its id."""
+    if "/" in reference_or_id:
+        return find_file(uow, principal, reference_or_id)
+    return get_file(uow, principal, reference_or_id)
+
+
 def list_files(
     uow: UnitOfWork, principal: Principal, *, status: str | None = None, plan_code: str | None = None,
     limit: int = 100, after: str | None = None,

@@ -63,10 +63,11 @@ class EntryBuilder:
     def _process(self, case: RecordCase) -> ProcessState | None:
         return self.records.process_state(self.uow, case.process_instance_id) if case.process_instance_id else None
 
-    def _case_facts(self, case: RecordCase | None, file: RecordFile) -> tuple[str | None, str]:
+    def _case_facts(self, case: RecordCase | None, file: RecordFile,
+                    process: ProcessState | None = None) -> tuple[str | None, str]:
         if case is None:
             return None, file.status
-        process = self._process(case)
+        process = process or self._process(case)
         return (process[0] if process else None,
                 case_status(case.closed_at is not None, process[1] if process else None))
 
@@ -75,8 +76,8 @@ class EntryBuilder:
                           None, "file", file.created_at)
 
     def case_entry(self, case: RecordCase, file: RecordFile) -> IndexEntry:
-        procedure, status = self._case_facts(case, file)
-        process = self._process(case)
+        process = self._process(case)  # looked up once: facts and search fields
+        procedure, status = self._case_facts(case, file, process)
         fields = [f"{name}: {' '.join(_flatten(value))}" for name, value in (process[2] if process else {}).items()]
         body = "\n".join([case.title, " ".join(_flatten(case.applicant)), *fields])
         return self._base(f"case:{case.id}", "case", file, case, case.title, body, status, procedure, "case",

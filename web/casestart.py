@@ -17,7 +17,7 @@ from engine.instances import start_instance
 from engine.views import InstanceView
 from records.access import Principal
 from records.cases import create_case, get_case, link_process
-from records.files import NewFile, create_file, find_file, parse_date
+from records.files import NewFile, create_file, file_by_reference_or_id, parse_date
 from records.views import CaseView
 
 
@@ -56,7 +56,7 @@ def start_case(
     if isinstance(file, dict):
         file_id = create_file(uow, ctx.clock, principal, new_file_from(file)).id
     else:
-        file_id = _existing_file_id(uow, principal, file)
+        file_id = file_by_reference_or_id(uow, principal, file).id
     case = create_case(uow, ctx, principal, file_id, title=title, applicant=applicant)
     if process_key is None:
         return StartedCase(case, None)
@@ -66,8 +66,3 @@ def start_case(
     link_process(uow, ctx, principal, case.id, uuid.UUID(instance.id))
     return StartedCase(get_case(uow, ctx, principal, case.id), instance)
 
-
-def _existing_file_id(uow: UnitOfWork, principal: Principal, file: str) -> str | uuid.UUID:
-    if "-" in file and "/" in file:  # a reference number like 32.10.05-2026/00017
-        return find_file(uow, principal, file).id
-    return file

@@ -11,7 +11,6 @@ from typing import IO
 
 import click
 
-from core.db import UnitOfWork
 from core.errors import ValidationFailed
 from records import audit, cases, documents, fileplan, files, notes
 from records.blobgc import collect
@@ -76,12 +75,6 @@ def file_create(plan_code: str, title: str, owning_unit: str, confidentiality: s
     click.echo(view.reference_number)
 
 
-def _file_by_ref_or_id(uow: UnitOfWork, ref: str) -> files.FileView:
-    if "/" in ref:
-        return files.find_file(uow, cli_principal(), ref)
-    return files.get_file(uow, cli_principal(), ref)
-
-
 @file_group.command("show")
 @click.argument("ref")
 @click.option("--json", "as_json", is_flag=True)
@@ -89,7 +82,7 @@ def file_show(ref: str, as_json: bool) -> None:
     """Show a file (by reference number or id) with its cases, documents and notes."""
     principal = cli_principal()
     with services_from_env() as services, services.db.unit_of_work() as uow:
-        view = _file_by_ref_or_id(uow, ref)
+        view = files.file_by_reference_or_id(uow, cli_principal(), ref)
         case_views = cases.list_cases(uow, services.records, principal, view.id)
         document_views = documents.list_documents(uow, principal, file_id=view.id)
         note_views = notes.list_notes(uow, principal, file_id=view.id)
@@ -113,7 +106,9 @@ def file_show(ref: str, as_json: bool) -> None:
 def file_close(ref: str) -> None:
     """Close a file: its retention period starts."""
     with services_from_env() as services, services.db.unit_of_work() as uow:
-        view = files.close_file(uow, services.records.clock, cli_principal(), _file_by_ref_or_id(uow, ref).id)
+        principal = cli_principal()
+        file = files.file_by_reference_or_id(uow, principal, ref)
+        view = files.close_file(uow, services.records.clock, principal, file.id)
         uow.commit()
     click.echo(f"{view.reference_number} closed; disposal date {view.disposal_date or '-'}", err=True)
 
@@ -216,7 +211,7 @@ def note_add(text: str, case_id: str | None, file_ref: str | None) -> None:
     if (case_id is None) == (file_ref is None):
         raise ValidationFailed("give exactly one of --case or --file")
     with services_from_env() as services, services.db.unit_of_work() as uow:
-        file_id = _file_by_ref_or_id(uow, file_ref).id if file_ref else None
+        file_id = files.file_by_reference_or_id(uow, cli_principal(), file_ref).id if file_ref else None
         view = notes.add_note(uow, services.records, cli_principal(), text, case_id=case_id, file_id=file_id)
         uow.commit()
     click.echo(view.id)
