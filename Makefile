@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | sha256sum | cut -c1-12)
 export AKTE_DATA_DIR ?= var
 
-.PHONY: run test install system-packages lint typecheck unit bench clean serve
+.PHONY: run test install system-packages assets i18n lint typecheck unit bench clean serve
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,22 +15,31 @@ $(STAMP): setup.cfg pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-install: system-packages $(STAMP)
+install: system-packages $(STAMP) assets
 
-## system-packages: Debian packages akte calls (tesseract + German data for OCR); installed only when missing.
-SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-deu
+## system-packages: Debian packages akte calls, installed only when missing: tesseract + German data (OCR),
+## chromium (the browser tests drive it through Playwright; `playwright install` is never run).
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
 system-packages:
-	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx deu; then \
-		echo "installing $(SYSTEM_PACKAGES)"; \
-		$(APT_INSTALL) $(SYSTEM_PACKAGES) || { apt-get update -q && $(APT_INSTALL) $(SYSTEM_PACKAGES); }; \
+	@missing=""; \
+	if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx deu; then \
+		missing="$$missing tesseract-ocr tesseract-ocr-deu"; fi; \
+	if [ ! -x /usr/bin/chromium ]; then missing="$$missing chromium"; fi; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing (apt-get)"; \
+		$(APT_INSTALL) $$missing >/dev/null 2>&1 || { apt-get update -q >/dev/null && $(APT_INSTALL) $$missing >/dev/null; }; \
 	fi
+
+## assets: htmx, bpmn-js and axe-core from npm (package-lock.json) into web/static/vendor/; no-op when current.
+assets:
+	@scripts/assets.sh
 
 ## make run: embedded SQLite + filesystem store under var/, shipped procedures deployed, worker + web app.
 run: install
 	mkdir -p var
 	$(BIN)/akte db upgrade
 	@if ls bpmn/*/*.bpmn >/dev/null 2>&1; then $(BIN)/akte deploy bpmn; fi
+	$(BIN)/akte user demo
 	$(BIN)/akte worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; $(BIN)/akte serve
 
 lint: install
@@ -53,4 +62,10 @@ bench: install
 	$(BIN)/python -m bench.search --backend postgresql
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules web/static/vendor
+
+## i18n: refresh the message catalogue from the code and templates, then compile it (commit both files).
+i18n: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o web/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations -l de --no-fuzzy-matching
+	$(BIN)/pybabel compile -d web/translations -l de

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     extract_max_pages: int = Field(200, ge=1, description="Pages of one document that are extracted (and OCRed).")
     einvoice_rules: Path | None = Field(None, description="Directory of the official EN 16931/XRechnung rules.")
     secret_key: str | None = Field(None, description="Flask secret; generated into DATA_DIR/secret_key if unset.")
+    secure_cookies: bool = Field(
+        True, description="Send the session cookie over HTTPS only (browsers also accept it on http://localhost)."
+    )
+    session_hours: float = Field(10.0, gt=0, le=24 * 30, description="How long a sign-in lasts without activity.")
     host: str = Field("127.0.0.1", description="Address the web server binds to.")
     port: int = Field(5000, ge=1, le=65535, description="Port of the web server.")
     bpmn_dir: Path = Field(Path("bpmn"), description="Folder of shipped procedures deployed by `make run`.")

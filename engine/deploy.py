@@ -177,3 +177,11 @@ def list_definitions(uow: UnitOfWork, *, key: str | None = None) -> list[Definit
     if key is not None:
         query = query.where(ProcessDefinition.key == key)
     return [DefinitionView.of(row) for row in uow.session.scalars(query)]
+
+
+def procedures(uow: UnitOfWork) -> list[tuple[str, str, list[str]]]:
+    """(key, name, searchable case fields) of every deployed process, latest version's name and fields."""
+    rows = uow.session.execute(select(ProcessDefinition.key, ProcessDefinition.name, ProcessDefinition.search_fields)
+                               .order_by(ProcessDefinition.key, ProcessDefinition.version)).all()
+    latest = {key: (name, list(fields or [])) for key, name, fields in rows}
+    return [(key, name, fields) for key, (name, fields) in latest.items()]

@@ -38,6 +38,7 @@ def validate_form_data(schema: dict[str, Any] | None, data: Any) -> dict[str, An
     if not schema:
         return payload
     try:
+        Draft202012Validator.check_schema(schema)
         validator = Draft202012Validator(schema)
     except SchemaError as exc:  # checked at deploy, but be explicit
         raise ValidationFailed(f"the task's form schema is invalid: {exc.message}") from exc

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select, update
 from core.db import UnitOfWork
 from core.errors import Conflict, NotFound
 from core.ids import parse_uuid
+from engine import taskindex
 from engine.context import EngineContext
 from engine.models import BufferedMessage, HumanTask, Incident, Job, MessageSubscription, ProcessInstance
 from engine.persistence import announce_change, record_event
@@ -56,8 +57,11 @@ def cancel_instance(uow: UnitOfWork, ctx: EngineContext, instance_id: str, *, ac
     snapshot = ctx.runtime.cancel(loaded.live)
     instance.state = snapshot.state_json
     session = uow.session
+    open_tasks = list(session.scalars(select(HumanTask.id).where(HumanTask.instance_id == instance.id,
+                                                                 HumanTask.status == "open")))
     session.execute(update(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
-                    .values(status="cancelled", completed_at=now))
+                    .values(status="cancelled", completed_at=now, version=HumanTask.version + 1))
+    taskindex.drop_closed(session, open_tasks)
     for table in (Job, MessageSubscription, BufferedMessage):
         session.execute(delete(table).where(table.instance_id == instance.id))
     session.execute(update(Incident).where(Incident.instance_id == instance.id, Incident.resolved_at.is_(None))

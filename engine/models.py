@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime
@@ -105,6 +105,56 @@ class HumanTask(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_by: Mapped[str | None] = mapped_column(String(255))
+    # the case as the inbox shows it, copied from the instance at every save (engine/taskindex.py)
+    reference: Mapped[str | None] = mapped_column(String(255))  # the instance's business key (file reference)
+    process_name: Mapped[str] = mapped_column(String(500), default="")
+    applicant: Mapped[str | None] = mapped_column(String(500))  # process variable `applicant_name`
+    case_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the procedure's search fields
+    search_text: Mapped[str] = mapped_column(Text, default="")  # lower-case words the inbox's text filter reads
+    version: Mapped[int] = mapped_column(Integer, nullable=False)  # optimistic lock: claims and completions
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class HumanTaskEntry(Base):
+    """Where an open task shows up in inboxes: one row per (holder, filter) so every inbox page is a short
+    walk along one index, whatever the filter (engine/taskindex.py writes them, engine/inbox.py reads them).
+
+    `holder` is `u:<login>` for an assigned task, else `g:<group>` for each candidate group. Each holder has
+    a row with `field` = "" (no filter), one with `field` = "@procedure" (value = process key) and one per
+    search field with a scalar value. `due_sort` is the due date, or FAR_FUTURE when there is none (no NULLs
+    in the index order); `follow_up_at` is the last index column so hiding future follow-ups needs no heap.
+    Rows exist only while the task is open.
+    """
+
+    __tablename__ = "human_task_entry"
+    __table_args__ = (
+        Index("ix_human_task_entry_due", "holder", "field", "value", "due_sort", "task_id", "follow_up_at"),
+        Index("ix_human_task_entry_follow_up", "holder", "follow_up_at",
+              postgresql_where=text("follow_up_at IS NOT NULL AND field = ''"),
+              sqlite_where=text("follow_up_at IS NOT NULL AND field = ''")),
+    )
+
+    task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("human_task.id"), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(300), primary_key=True)
+    field: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255), primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(255))
+    due_sort: Mapped[datetime] = mapped_column(UTCDateTime())
+    follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    priority: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TaskDraft(Base):
+    """Form data a user saved without completing the task; deleted when the task closes."""
+
+    __tablename__ = "task_draft"
+
+    task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("human_task.id"), primary_key=True)
+    user: Mapped[str] = mapped_column(String(255), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Incident(Base):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.outbox import INDEX_TOPIC, OutboxEvent
-from engine import taskmeta
+from engine import taskindex, taskmeta
 from engine.models import (
     HumanTask,
     Incident,
@@ -20,6 +20,7 @@ from engine.models import (
     ProcessDefinition,
     ProcessInstance,
 )
+from engine.taskindex import CaseColumns
 from engine.taskmeta import Evaluator
 from engine.workflow.runtime import ReadyUserTask, Snapshot, Waits
 
@@ -36,11 +37,11 @@ def record_event(
 
 def _new_task(
     instance: ProcessInstance, definition: ProcessDefinition, ready: ReadyUserTask, now: datetime,
-    evaluate: Evaluator,
+    evaluate: Evaluator, case: CaseColumns,
 ) -> HumanTask:
     meta: dict[str, Any] = definition.user_tasks.get(ready.element_id, {})
     data = ready.data
-    return HumanTask(
+    row = HumanTask(
         id=ready.task_id, instance_id=instance.id, definition_id=definition.id, process_key=definition.key,
         element_id=ready.element_id, name=meta.get("name") or ready.name, status="open",
         assignee=taskmeta.resolve_assignee(meta.get("assignee"), data, evaluate),
@@ -50,31 +51,45 @@ def _new_task(
         priority=taskmeta.resolve_priority(meta.get("priority"), data, evaluate),
         form_key=meta.get("form_key"), form_schema=meta.get("form_schema"), created_at=now,
     )
+    case.apply_to(row)
+    return row
 
 
 def _sync_human_tasks(
     session: Session, instance: ProcessInstance, definition: ProcessDefinition, snapshot: Snapshot, now: datetime,
     evaluate: Evaluator,
 ) -> None:
+    """Open rows for new ready user tasks, cancel rows whose task is gone, and keep the case columns and
+    inbox entries of the remaining open rows current with the instance's data."""
     open_rows = {
         row.id: row
         for row in session.scalars(
             select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
         )
     }
-    ready_ids = set()
+    case = CaseColumns.of(instance.business_key, definition.name, definition.search_fields or [], snapshot.data)
+    ready_ids, created = set(), []
     for ready in snapshot.ready_user_tasks:
         ready_ids.add(ready.task_id)
-        if ready.task_id not in open_rows:
-            row = _new_task(instance, definition, ready, now, evaluate)
+        existing = open_rows.get(ready.task_id)
+        if existing is None:
+            row = _new_task(instance, definition, ready, now, evaluate, case)
             session.add(row)
+            created.append(row)
             record_event(session, instance.id, "task_created", now, element_id=row.element_id, task_id=row.id,
                          payload={"assignee": row.assignee, "candidate_groups": row.candidate_groups})
+        elif case.differs_from(existing):
+            case.apply_to(existing)
+            taskindex.rewrite_entries(session, existing)
+    taskindex.write_entries(session, created)
+    closed = []
     for task_id, row in open_rows.items():
         if task_id not in ready_ids:
             row.status = "cancelled"
             row.completed_at = now
+            closed.append(task_id)
             record_event(session, instance.id, "task_cancelled", now, element_id=row.element_id, task_id=task_id)
+    taskindex.drop_closed(session, closed)
 
 
 def apply_snapshot(

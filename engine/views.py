@@ -48,6 +48,9 @@ class TaskView:
     created_at: str
     completed_at: str | None
     completed_by: str | None
+    reference: str | None = None  # the case's file reference (the instance's business key)
+    process_name: str = ""
+    applicant: str | None = None
 
     @classmethod
     def of(cls, row: HumanTask) -> TaskView:
@@ -57,7 +60,8 @@ class TaskView:
             candidate_groups=list(row.candidate_groups), due=_iso(row.due_at), follow_up=_iso(row.follow_up_at),
             priority=row.priority, form_key=row.form_key, form_schema=row.form_schema,
             created_at=row.created_at.isoformat(), completed_at=_iso(row.completed_at),
-            completed_by=row.completed_by,
+            completed_by=row.completed_by, reference=row.reference, process_name=row.process_name,
+            applicant=row.applicant,
         )
 
 

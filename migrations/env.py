@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import accounts.models  # noqa: F401  (registers the people tables)
 import core.outbox  # noqa: F401  (registers the outbox table)
 import engine.models  # noqa: F401  (registers the engine tables on Base.metadata)
 import records.models  # noqa: F401  (registers the e-file tables)

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import get_locale
 
 from core.bootstrap import Services, bootstrap, secret_key
 from core.settings import Settings
@@ -18,6 +19,10 @@ from web.api import (
 )
 from web.api.v1 import bp as api_v1
 from web.errors import error_response, register_error_handlers
+from web.i18n import init_i18n
+from web.people import current_identity, init_login
+from web.security import init_security, protect_forms
+from web.ui import register_pages
 
 
 class IsoJSONProvider(DefaultJSONProvider):
@@ -40,8 +45,17 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         JSON_SORT_KEYS=False,
     )
     app.extensions["akte"] = services
+    init_security(app, services.settings)
+    init_login(app)
+    init_i18n(app)
     register_error_handlers(app)
+    app.before_request(protect_forms)
     app.register_blueprint(api_v1)
+    register_pages(app)
+
+    @app.context_processor
+    def _template_globals() -> dict[str, Any]:
+        return {"identity": current_identity(), "current_language": lambda: str(get_locale() or "de")}
 
     @app.get("/health")
     def health() -> tuple[Response, int]:

@@ -1,7 +1,8 @@
 """Open a case — in an existing file or a new one — and start its process, all in one transaction.
 
-This is where the engine and the e-file meet: the case id travels in the process data as `case_id`, and
-the file's reference number becomes the instance's business key.
+This is where the engine and the e-file meet: the case id travels in the process data as `case_id` (and the
+applicant's name as `applicant_name`, for the inbox), and the file's reference number becomes the instance's
+business key.
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ def start_case(
     if process_key is None:
         return StartedCase(case, None)
     payload = {**(data or {}), "case_id": str(case.id)}
+    name = case.applicant.get("name")
+    if isinstance(name, str) and name:
+        payload.setdefault("applicant_name", name)  # the inbox shows it (engine/taskindex.py)
     instance = start_instance(uow, services.engine, process_key, payload, business_key=case.reference_number,
                               started_by=principal.name)
     link_process(uow, ctx, principal, case.id, uuid.UUID(instance.id))

@@ -21,6 +21,7 @@ from web.cli_ops import register as register_ops
 from web.cli_records import register as register_records
 from web.cli_search import register as register_search
 from web.cli_support import parse_json, print_json, services_from_env
+from web.cli_users import register as register_users
 
 EXIT_INVALID, EXIT_NOT_FOUND = 2, 3
 MODEL_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".json")
@@ -234,6 +235,7 @@ def serve(host: str | None, port: int | None) -> None:
 register_ops(cli, instance)
 register_records(cli)
 register_search(cli)
+register_users(cli)
 
 
 def main() -> None:

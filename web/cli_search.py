@@ -17,19 +17,24 @@ from web.principal import cli_principal
 
 @click.command("search")
 @click.argument("query")
+@click.option("--user", "login", help="Search as this user (their units and clearance).")
 @click.option("--unit", "units", multiple=True, help="Search as a caseworker of this unit (repeatable).")
 @click.option("--clearance", default="internal", show_default=True, help="That caseworker's clearance.")
 @click.option("--size", default=20, show_default=True)
 @click.option("--cursor", help="Continue after a previous page (its next_cursor).")
 @click.option("--json", "as_json", is_flag=True)
-def search_command(query: str, units: tuple[str, ...], clearance: str, size: int, cursor: str | None,
-                   as_json: bool) -> None:
-    """Full-text search over files, cases, documents and notes (as an administrator unless --unit)."""
+def search_command(query: str, login: str | None, units: tuple[str, ...], clearance: str, size: int,
+                   cursor: str | None, as_json: bool) -> None:
+    """Full-text search over files, cases, documents and notes (as an administrator unless --user/--unit)."""
+    from accounts.users import get_user
     from search.service import search
 
     principal = (Principal("cli", frozenset(units), Confidentiality.parse(clearance, "--clearance"))
                  if units else cli_principal())
     with services_from_env() as services:
+        if login is not None:
+            with services.db.unit_of_work() as uow:
+                principal = get_user(uow, login).principal()
         result = search(services.search.index, principal, query, size=size, cursor=cursor)
     if as_json:
         click.echo(json.dumps(dataclasses.asdict(result), ensure_ascii=False, indent=2))

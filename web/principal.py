@@ -1,8 +1,7 @@
-"""Who is acting in this request or command.
+"""Who is acting in this request or command, as the records layer sees it.
 
-Until sign-in and API tokens exist (issue #8), requests to the JSON API and the CLI act as administrative
-principals named `api` and `cli:<login>`; records' access rules are already applied to whatever principal
-is passed, so #8 only has to replace these two functions.
+Requests act as the signed-in user (session or API token); the CLI is an operator tool and acts as an
+administrative principal `cli:<login>` unless a command names a user (`--user`).
 """
 
 from __future__ import annotations
@@ -10,10 +9,11 @@ from __future__ import annotations
 import getpass
 
 from records.access import Principal
+from web.people import require_identity
 
 
 def current_principal() -> Principal:
-    return Principal.system("api")
+    return require_identity().principal()
 
 
 def cli_principal() -> Principal:

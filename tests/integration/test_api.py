@@ -11,13 +11,12 @@ from flask.testing import FlaskClient
 
 from core.bootstrap import Services
 from tests.conftest import MODELS
-from web.app import create_app
+from tests.web_helpers import api_client
 
 
 @pytest.fixture
 def client(services: Services) -> Iterator[FlaskClient]:
-    app = create_app(services=services)
-    with app.test_client() as test_client:
+    with api_client(services) as test_client:
         yield test_client
 
 

@@ -16,7 +16,7 @@ from werkzeug.test import encode_multipart
 from bench.storage import peak_rss_growth
 from core.bootstrap import Services
 from tests.records_helpers import load_plan
-from web.app import create_app
+from tests.web_helpers import api_client
 
 CONTENT = ("Antrag auf Umtausch des Führerscheins\n" * 2000).encode()
 
@@ -24,7 +24,7 @@ CONTENT = ("Antrag auf Umtausch des Führerscheins\n" * 2000).encode()
 @pytest.fixture
 def client(services: Services) -> Iterator[FlaskClient]:
     load_plan(services)
-    with create_app(services=services).test_client() as test_client:
+    with api_client(services) as test_client:
         yield test_client
 
 
@@ -133,7 +133,7 @@ def test_uploads_over_the_limit_are_refused_and_leave_nothing(services: Services
     limited = dataclasses.replace(
         services, settings=services.settings.model_copy(update={"max_upload_bytes": 1000}),
         records=dataclasses.replace(services.records, max_upload_bytes=1000))
-    with create_app(services=limited).test_client() as client:
+    with api_client(limited) as client:
         case = _case(client)
         over = _upload(client, case["id"], b"x" * 5000, "gross.txt")
         assert over.status_code == 400 and "larger than the limit of 1000 bytes" in over.json["error"]["message"]

@@ -32,7 +32,7 @@ from tests.conftest import MODELS
 from tests.conftest import testdata_dir as shared_testdata
 from tests.helpers import AKTE, akte, akte_env, complete, deploy_models
 from tests.records_helpers import ADMIN, CLERK_A, add, load_plan, new_case, new_file
-from web.app import create_app
+from tests.web_helpers import api_client
 from web.casestart import StartedCase, start_case
 
 
@@ -148,7 +148,7 @@ def test_search_by_api_and_cli(services: Services) -> None:
     case = new_case(services, new_file(services))
     add(services, case, b"Antrag auf Sondernutzung des Gehwegs\n", "sondernutzung.txt")
     work(services)
-    with create_app(services=services).test_client() as client:
+    with api_client(services) as client:
         body = client.get("/api/v1/search?q=gehweg").json
         assert body["total"] >= 1 and "<mark>Gehweg</mark>" in body["hits"][0]["snippet"]
         assert client.get("/api/v1/search?q=" + "x" * 10000).status_code == 400
@@ -277,7 +277,7 @@ def test_the_document_view_shows_how_extraction_went(services: Services) -> None
     load_plan(services)
     case = new_case(services, new_file(services))
     broken = add(services, case, (shared_testdata() / "documents" / "invalid.pdf").read_bytes(), "kaputt.pdf")
-    with create_app(services=services).test_client() as client:
+    with api_client(services) as client:
         assert client.get(f"/api/v1/documents/{broken.id}").json["text_extraction"]["status"] == "pending"
         work(services)
         extraction = client.get(f"/api/v1/documents/{broken.id}").json["text_extraction"]

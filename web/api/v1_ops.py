@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 from flask import Response, jsonify, request
 
 from core.errors import ValidationFailed
 from engine import instances, lifecycle, messages
 from web.api.v1 import bp, json_response
+from web.people import require_identity, requires_role
 from web.services import json_body, services
 
 
-def _optional_str(body: dict[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    if value is not None and not isinstance(value, str):
-        raise ValidationFailed(f"'{name}' must be a string", {name: "must be a string"})
-    return value
-
-
 @bp.post("/messages")
+@requires_role("caseworker", "supervisor")
 def send_message() -> tuple[Response, int]:
     body = json_body()
     name = body.get("name")
@@ -37,12 +31,13 @@ def send_message() -> tuple[Response, int]:
         raise ValidationFailed("'all' must be true or false", {"all": "must be a boolean"})
     with services().db.unit_of_work() as uow:
         result = messages.send_message(uow, services().engine, name, {k: str(v) for k, v in correlate.items()},
-                                       data, deliver_to_all=deliver_to_all, actor=_optional_str(body, "user"))
+                                       data, deliver_to_all=deliver_to_all, actor=require_identity().login)
         uow.commit()
     return jsonify(dataclasses.asdict(result)), 200 if result.outcome == "delivered" else 202
 
 
 @bp.get("/incidents")
+@requires_role("supervisor")
 def list_incidents() -> tuple[Response, int]:
     with services().db.unit_of_work() as uow:
         return json_response(lifecycle.list_incidents(uow, open_only=request.args.get("all") not in ("1", "true"),
@@ -50,19 +45,21 @@ def list_incidents() -> tuple[Response, int]:
 
 
 @bp.post("/incidents/<int:incident_id>/retry")
+@requires_role("supervisor")
 def retry_incident(incident_id: int) -> tuple[Response, int]:
-    body = json_body(required=False)
+    json_body(required=False)  # a body, when sent, must be valid JSON
     with services().db.unit_of_work() as uow:
-        lifecycle.retry_incident(uow, services().engine, incident_id, actor=_optional_str(body, "user"))
+        lifecycle.retry_incident(uow, services().engine, incident_id, actor=require_identity().login)
         uow.commit()
     return jsonify({"id": incident_id, "status": "resolved"}), 200
 
 
 @bp.post("/process-instances/<instance_id>/<any(suspend, resume, cancel):action>")
+@requires_role("supervisor")
 def change_instance(instance_id: str, action: str) -> tuple[Response, int]:
-    body = json_body(required=False)
+    json_body(required=False)  # a body, when sent, must be valid JSON
     with services().db.unit_of_work() as uow:
-        lifecycle.INSTANCE_ACTIONS[action](uow, services().engine, instance_id, actor=_optional_str(body, "user"))
+        lifecycle.INSTANCE_ACTIONS[action](uow, services().engine, instance_id, actor=require_identity().login)
         view = instances.get_instance(uow, instance_id, with_history=True)
         uow.commit()
     return json_response(view)
