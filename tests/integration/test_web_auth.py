@@ -112,5 +112,8 @@ def test_cli_creates_users_and_tokens(services: Services) -> None:
     assert client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert run("user", "token", "mia", "--revoke").returncode == 0
     assert client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    as_user = run("search", "antrag", "--user", "mia", "--json")
+    assert as_user.returncode == 0 and '"total": 0' in as_user.stdout
+    assert run("search", "antrag", "--user", "nobody").returncode == 3
     listed = run("user", "list", "--json")
     assert '"fuehrerschein"' in listed.stdout and "argon2" not in listed.stdout
