@@ -201,6 +201,10 @@ def other_shapes(samples: list[tuple[TaskActor, InboxQuery]]) -> dict[str, list[
         "groups, procedure, due": [(a, replace(q, fields={}, procedure=rng.choice(PROCEDURES))) for a, q in samples],
         "groups, district D03, due": vary(fields={"district": "D03"}),
         "groups, field + text 'müller'": vary(text="müller"),
+        "groups, text: a reference": [(a, replace(q, fields={}, text=f"2026/{n * 7919 % 1_000_000:07d}"))
+                                      for n, (a, q) in enumerate(samples)],
+        "groups, text: matches nothing": vary(fields={}, text="zzqx"),
+        "groups, category + district": vary(fields={"category": "A", "district": "D03"}),
         "groups, no filter, due desc": vary(fields={}, descending=True),
         "groups, no filter, priority desc": vary(fields={}, sort="priority", descending=True),
         "groups, no filter, created": vary(fields={}, sort="created"),

@@ -9,7 +9,8 @@ Views, for an actor (`engine.actors.TaskActor`):
 
 A follow-up date in the future hides a task from "mine", "groups" and "substitutions": it is put away
 until that day and resurfaces then, in those views and in "followup" (which lists only tasks whose date
-has come). Counts are of the unfiltered views; a task of two of one's groups counts once.
+has come). Counts are of the unfiltered views; a task of two of one's groups counts once; a view of more
+than COUNT_LIMIT (999) tasks is counted as COUNT_LIMIT + 1 (show "999+"), so counting stays cheap.
 
 Everything comes from the materialised task tables (`human_task`, `human_task_entry`); no workflow is
 deserialized and no process data is read. Pages use keyset pagination: `next_cursor` continues the same
@@ -28,11 +29,11 @@ from core.errors import ValidationFailed
 from engine import inboxsql
 from engine.actors import TaskActor, on_behalf_of
 from engine.inboxcursor import Position, decode, encode
-from engine.inboxsql import SORTS, Filters
+from engine.inboxsql import COUNT_LIMIT, SORT_COLUMNS, SORTS, Filters
 from engine.models import HumanTask
 from engine.taskindex import FAR_FUTURE, group_holder, user_holder
 
-__all__ = ["SORTS", "VIEWS", "InboxPage", "InboxQuery", "InboxRow", "TaskActor", "inbox", "view_holders"]
+__all__ = ["COUNT_LIMIT", "SORTS", "VIEWS", "InboxPage", "InboxQuery", "InboxRow", "TaskActor", "inbox", "view_holders"]
 
 View = Literal["mine", "groups", "substitutions", "followup"]
 VIEWS: tuple[View, ...] = get_args(View)
@@ -97,7 +98,7 @@ class InboxRow:
 class InboxPage:
     rows: list[InboxRow]
     next_cursor: str | None
-    counts: dict[str, int]  # every view's unfiltered count, keyed by view name
+    counts: dict[str, int]  # every view's unfiltered count, keyed by view name; COUNT_LIMIT + 1 = "more"
 
 
 def view_holders(actor: TaskActor) -> dict[str, list[str]]:
@@ -112,7 +113,7 @@ def inbox(uow: UnitOfWork, actor: TaskActor, query: InboxQuery) -> InboxPage:
     """One page of `query.view` for `actor`, and the counts of all views. Raises ValidationFailed naming
     the offending query field (view, sort, priority, due_to, fields, text, cursor, now)."""
     filters = _filters(query)
-    sort = inboxsql.sort_column(query.sort, query.descending)
+    sort = SORT_COLUMNS[query.sort]
     position = decode(query.cursor, query.sort, query.descending, sort.kind) if query.cursor else None
     limit = min(max(query.limit, 1), MAX_LIMIT)
     holders = view_holders(actor)

@@ -86,6 +86,10 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_human_task_status_due", "status", "due_at"),
         Index("ix_human_task_instance_status", "instance_id", "status"),
+        # the inbox's text filter: trigrams of open tasks on PostgreSQL; on SQLite an empty stand-in
+        Index("ix_human_task_search_text", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}, postgresql_where=text("status = 'open'"),
+              sqlite_where=text("0")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # the SpiffWorkflow task id
@@ -116,6 +120,9 @@ class HumanTask(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
+FOLLOW_UP_ENTRIES = "follow_up_at IS NOT NULL AND field = '' AND value = ''"  # what the follow-up count reads
+
+
 class HumanTaskEntry(Base):
     """Where an open task shows up in inboxes: one row per (holder, filter) so every inbox page is a short
     walk along one index, whatever the filter (engine/taskindex.py writes them, engine/inbox.py reads them).
@@ -123,16 +130,19 @@ class HumanTaskEntry(Base):
     `holder` is `u:<login>` for an assigned task, else `g:<group>` for each candidate group. Each holder has
     a row with `field` = "" (no filter), one with `field` = "@procedure" (value = process key) and one per
     search field with a scalar value. `due_sort` is the due date, or FAR_FUTURE when there is none (no NULLs
-    in the index order); `follow_up_at` is the last index column so hiding future follow-ups needs no heap.
-    Rows exist only while the task is open.
+    in the index order). One index per sort the inbox serves from entries alone (due, priority, created);
+    `follow_up_at` (and `priority`) trail them so hiding future follow-ups and a minimum priority are
+    checked in the index. Rows exist only while the task is open.
     """
 
     __tablename__ = "human_task_entry"
     __table_args__ = (
-        Index("ix_human_task_entry_due", "holder", "field", "value", "due_sort", "task_id", "follow_up_at"),
-        Index("ix_human_task_entry_follow_up", "holder", "follow_up_at",
-              postgresql_where=text("follow_up_at IS NOT NULL AND field = ''"),
-              sqlite_where=text("follow_up_at IS NOT NULL AND field = ''")),
+        Index("ix_human_task_entry_due", "holder", "field", "value", "due_sort", "task_id", "follow_up_at",
+              "priority"),
+        Index("ix_human_task_entry_priority", "holder", "field", "value", "priority", "task_id", "follow_up_at"),
+        Index("ix_human_task_entry_created", "holder", "field", "value", "created_at", "task_id", "follow_up_at"),
+        Index("ix_human_task_entry_follow_up", "holder", "follow_up_at", "task_id",
+              postgresql_where=text(FOLLOW_UP_ENTRIES), sqlite_where=text(FOLLOW_UP_ENTRIES)),
     )
 
     task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("human_task.id"), primary_key=True)

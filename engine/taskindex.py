@@ -3,7 +3,7 @@
 The inbox never deserializes a workflow and never reads process data: when the engine saves an instance it
 copies the case's reference (business key), procedure name, applicant (process variable `applicant_name`)
 and the procedure's search fields onto each open task, and writes one entry row per place the task shows
-up (see `HumanTaskEntry`). Claiming, delegating and closing a task rewrite or drop its entries.
+up (see `HumanTaskEntry`). Every inbox action rewrites the task's entries; closing a task drops them.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from engine.models import HumanTask, HumanTaskEntry, TaskDraft
@@ -68,9 +68,11 @@ def _is_scalar(value: Any) -> bool:
 
 
 def _text(value: Any) -> str:
-    """A field value as the inbox filters it: JSON spelling for booleans, plain text for the rest."""
+    """A field value as the inbox filters it: JSON spelling for booleans, whole numbers without ".0"."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
     return str(value)
 
 
@@ -118,12 +120,6 @@ def rewrite_entries(session: Session, row: HumanTask) -> None:
     """Replace the entries of an open task whose holders or case fields changed."""
     session.execute(delete(HumanTaskEntry).where(HumanTaskEntry.task_id == row.id))
     write_entries(session, [row])
-
-
-def update_entry_columns(session: Session, row: HumanTask) -> None:
-    """Copy a changed follow-up date or priority onto the task's entries."""
-    session.execute(update(HumanTaskEntry).where(HumanTaskEntry.task_id == row.id)
-                    .values(follow_up_at=row.follow_up_at, priority=row.priority))
 
 
 def drop_closed(session: Session, task_ids: list[uuid.UUID]) -> None:

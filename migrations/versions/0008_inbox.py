@@ -20,7 +20,7 @@ branch_labels = None
 depends_on = None
 
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
-FOLLOW_UP_WHERE = "follow_up_at IS NOT NULL AND field = ''"
+FOLLOW_UP_WHERE = "follow_up_at IS NOT NULL AND field = '' AND value = ''"
 
 
 def upgrade() -> None:
@@ -31,6 +31,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('case_fields', sa.JSON(), nullable=False, server_default='{}'))
         batch_op.add_column(sa.Column('search_text', sa.Text(), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('version', sa.Integer(), nullable=False, server_default='1'))
+
+    with op.batch_alter_table('human_task', schema=None) as batch_op:
+        # PostgreSQL: trigrams of open tasks for the inbox's text filter (pg_trgm comes with 0005);
+        # SQLite: an always-empty stand-in of the same name (the filter scans there)
+        batch_op.create_index('ix_human_task_search_text', ['search_text'], unique=False, postgresql_using='gin',
+                              postgresql_ops={'search_text': 'gin_trgm_ops'},
+                              postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text('0'))
 
     op.create_table('human_task_entry',
     sa.Column('task_id', sa.Uuid(), nullable=False),
@@ -47,8 +54,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('human_task_entry', schema=None) as batch_op:
         batch_op.create_index('ix_human_task_entry_due',
-                              ['holder', 'field', 'value', 'due_sort', 'task_id', 'follow_up_at'], unique=False)
-        batch_op.create_index('ix_human_task_entry_follow_up', ['holder', 'follow_up_at'], unique=False,
+                              ['holder', 'field', 'value', 'due_sort', 'task_id', 'follow_up_at', 'priority'],
+                              unique=False)
+        batch_op.create_index('ix_human_task_entry_priority',
+                              ['holder', 'field', 'value', 'priority', 'task_id', 'follow_up_at'], unique=False)
+        batch_op.create_index('ix_human_task_entry_created',
+                              ['holder', 'field', 'value', 'created_at', 'task_id', 'follow_up_at'], unique=False)
+        batch_op.create_index('ix_human_task_entry_follow_up', ['holder', 'follow_up_at', 'task_id'], unique=False,
                               postgresql_where=sa.text(FOLLOW_UP_WHERE), sqlite_where=sa.text(FOLLOW_UP_WHERE))
 
     op.create_table('task_draft',
@@ -66,9 +78,12 @@ def downgrade() -> None:
     op.drop_table('task_draft')
     with op.batch_alter_table('human_task_entry', schema=None) as batch_op:
         batch_op.drop_index('ix_human_task_entry_follow_up')
+        batch_op.drop_index('ix_human_task_entry_created')
+        batch_op.drop_index('ix_human_task_entry_priority')
         batch_op.drop_index('ix_human_task_entry_due')
     op.drop_table('human_task_entry')
     with op.batch_alter_table('human_task', schema=None) as batch_op:
+        batch_op.drop_index('ix_human_task_search_text')
         batch_op.drop_column('version')
         batch_op.drop_column('search_text')
         batch_op.drop_column('case_fields')
@@ -99,7 +114,11 @@ _entry = sa.table(
 
 
 def _text(value):
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
 
 
 def _scalar(value):

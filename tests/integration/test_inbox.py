@@ -13,9 +13,12 @@ from sqlalchemy import select
 
 from core.bootstrap import Services
 from core.clock import FrozenClock
-from core.errors import ValidationFailed
+from core.errors import Conflict, ValidationFailed
+from engine import inboxsql
+from engine.drafts import save_draft
 from engine.inbox import SORTS, InboxRow
-from engine.models import HumanTask, HumanTaskEntry
+from engine.lifecycle import cancel_instance
+from engine.models import HumanTask, HumanTaskEntry, TaskDraft
 from engine.taskops import claim, set_priority
 from tests.helpers import complete, deploy_models, start
 from tests.inbox_helpers import actor, deploy_inbox_case, ids, page, start_case
@@ -72,7 +75,10 @@ def test_views_and_counts(services: Services, clock: FrozenClock) -> None:
     assert page(services, actor("nobody")).counts == {"mine": 0, "groups": 0, "substitutions": 0, "followup": 0}
 
 
-def test_filters(services: Services, clock: FrozenClock) -> None:
+@pytest.mark.parametrize("words_as_set", [True, False], ids=["few-matches", "many-matches"])
+def test_filters(services: Services, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, words_as_set: bool) -> None:
+    if not words_as_set:  # the text filter is then checked on each walked task instead of as a set of matches
+        monkeypatch.setattr(inboxsql, "WORD_SET_LIMIT", 0)
     deploy_inbox_case(services)
     deploy_models(services, "two_step.bpmn", "capture-schema.json", "review-schema.json")
     today = clock.now().date()
@@ -80,7 +86,7 @@ def test_filters(services: Services, clock: FrozenClock) -> None:
                    due=(today + timedelta(days=1)).isoformat(), applicant_name="Max Müller")["work"]
     b = start_case(services, groups="clerks", licence_class="CE", amount=100,
                    due=(today + timedelta(days=5)).isoformat(), reference="63.01-2026/00001")["work"]
-    c = start_case(services, groups="clerks", licence_class="B", amount=7, approved=True)["work"]
+    c = start_case(services, groups="clerks", licence_class="B", amount=7.0, approved=True)["work"]
     d = two_step(services)
     clerk = actor("clara", "clerks", "intake", admin=True)
     with services.db.unit_of_work() as uow:
@@ -95,6 +101,7 @@ def test_filters(services: Services, clock: FrozenClock) -> None:
     assert found(procedure="two_step") == {d}
     assert found(fields={"licence_class": "B"}) == {a, c}
     assert found(fields={"licence_class": "B", "amount": "100"}) == {a}
+    assert found(fields={"amount": "7"}) == {c}  # 7.0 in the process data
     assert found(fields={"licence_class": "B"}, procedure="two_step") == set()
     assert found(fields={"approved": "true"}) == set()  # not a declared search field
     assert found(due_from=today, due_to=today + timedelta(days=1)) == {a}
@@ -109,6 +116,8 @@ def test_filters(services: Services, clock: FrozenClock) -> None:
     assert found(text="antrag erfassen") == {d}
     assert found(text="100%") == set()  # LIKE wildcards are plain characters
     assert found(text="führerscheinumtausch") == {a, b, c}
+    assert found(text="ag") == {a, b, c, d}  # words under 3 letters are always checked per task
+    assert found(text="müller", fields={"licence_class": "B"}, procedure="inbox_case") == {a}
 
 
 def two_step(services: Services) -> str:
@@ -219,3 +228,21 @@ def test_no_workflow_is_loaded_to_list_tasks(services: Services, monkeypatch: py
     with services.db.session() as session:
         row = session.scalars(select(HumanTask).where(HumanTask.element_id == "work")).one()
         assert row.search_text == "antrag bearbeiten führerscheinumtausch b"
+
+
+def test_cancelling_an_instance_takes_its_tasks_and_drafts_away(services: Services) -> None:
+    deploy_inbox_case(services)
+    tasks = start_case(services, clerk="anna")
+    with services.db.unit_of_work() as uow:
+        save_draft(uow, ANNA, tasks["work"], {"note": "angefangen"})
+        instance_id = uow.session.get(HumanTask, uuid.UUID(tasks["work"])).instance_id  # type: ignore[union-attr]
+        uow.commit()
+    with services.db.unit_of_work() as uow:
+        cancel_instance(uow, services.engine, str(instance_id), actor="anna")
+        uow.commit()
+    assert page(services, ANNA).counts == {"mine": 0, "groups": 0, "substitutions": 0, "followup": 0}
+    with services.db.session() as session:
+        assert session.scalars(select(HumanTaskEntry)).all() == []
+        assert session.scalars(select(TaskDraft)).all() == []
+    with services.db.unit_of_work() as uow, pytest.raises(Conflict, match="already cancelled"):
+        claim(uow, services.engine, ANNA, tasks["check"])
