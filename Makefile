@@ -60,6 +60,7 @@ bench: install
 	$(BIN)/python -m bench.storage
 	$(BIN)/python -m bench.search --backend sqlite
 	$(BIN)/python -m bench.search --backend postgresql
+	$(BIN)/python -m bench.inbox
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules web/static/vendor

@@ -136,13 +136,18 @@ def set_locale(uow: UnitOfWork, user_id: int, locale: str) -> None:
     user.locale = locale
 
 
-def list_users(uow: UnitOfWork, *, group: str | None = None) -> list[Identity]:
-    """Active users, by login; with `group`, only its members (for delegation)."""
+def list_users(uow: UnitOfWork, *, groups: Iterable[str] | None = None, limit: int = 5000) -> list[Identity]:
+    """Active users, by login; with `groups`, only members of one of them (colleagues to delegate to)."""
     query = select(UserAccount).where(UserAccount.active.is_(True)).order_by(UserAccount.login)
-    if group is not None:
+    if groups is not None:
         query = query.where(UserAccount.id.in_(
-            select(Membership.user_id).where(Membership.kind == "group", Membership.code == group)))
-    return _identities(uow, list(uow.session.scalars(query.limit(5000))))
+            select(Membership.user_id).where(Membership.kind == "group", Membership.code.in_(sorted(groups)))))
+    return _identities(uow, list(uow.session.scalars(query.limit(limit))))
+
+
+def user_exists(uow: UnitOfWork, login: str) -> bool:
+    return uow.session.scalar(select(UserAccount.id).where(UserAccount.login == login,
+                                                           UserAccount.active.is_(True))) is not None
 
 
 def known_groups(uow: UnitOfWork) -> list[str]:

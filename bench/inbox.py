@@ -8,12 +8,15 @@ follow-up date. The headline query is the issue's: `inbox()` (page and all four 
 groups, view "groups", filtered by a case field, sorted by due date, first page of 50. Other shapes are
 measured too and printed for information.
 
-    python -m bench.inbox [--tasks 1000000] [--backend postgresql|sqlite] [--queries 200]
+    python -m bench.inbox [--tasks 1000000] [--backend postgresql|sqlite] [--queries 200] [--headline-only]
+                          [--no-page]
 
 Last line: `RESULT tasks=<n> query_p95_ms=<n> page_p95_ms=<n|na>`.
 
-`run(..., measure_page=...)` takes a function that renders the inbox page for the same workload (e.g. via
-the Flask test client) and returns its timings in milliseconds; without one, page_p95_ms is `na`.
+`run(..., measure_page=...)` takes a function that renders the inbox page for the same workload and returns
+its timings in milliseconds; without one, page_p95_ms is `na`. `python -m bench.inbox` passes
+`bench.inbox_page.measure_page` (the `/inbox` page through the Flask test client, signed in as each sample's
+actor; `--no-page` skips it).
 """
 
 from __future__ import annotations
@@ -86,7 +89,7 @@ def _task(rng: random.Random, number: int, definition_id: int) -> tuple[dict[str
         data["district"] = f"D{rng.randrange(12):02d}"
     else:
         data["amount"] = rng.randrange(10, 5000)
-    instance = {
+    instance: dict[str, Any] = {
         "id": uuid.UUID(int=rng.getrandbits(128)), "definition_id": definition_id + procedure,
         "process_key": PROCEDURES[procedure], "business_key": f"32.10.{procedure:02d}-2026/{number:07d}",
         "status": "running", "state": "{}", "serializer_version": "bench", "data": json.dumps(data), "version": 1,
@@ -136,7 +139,7 @@ class Sink:
         raw = self.db.engine.raw_connection()
         try:
             cursor = raw.cursor()
-            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row([json.dumps(row[c]) if c in JSON_COLUMNS and not isinstance(row[c], str)
                                     else row[c] for c in columns])
@@ -270,11 +273,15 @@ def main(measure_page: PageMeasure | None = None) -> None:
     parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--headline-only", action="store_true", help="skip the other query shapes")
+    parser.add_argument("--no-page", action="store_true", help="skip the rendered inbox page")
     args = parser.parse_args()
-    result = run(args.tasks, args.backend, args.queries, measure_page, shapes=not args.headline_only)
+    result = run(args.tasks, args.backend, args.queries, None if args.no_page else measure_page,
+                 shapes=not args.headline_only)
     page = f"{result.page_p95_ms:.1f}" if result.page_p95_ms is not None else "na"
     print(f"RESULT tasks={result.tasks} query_p95_ms={result.query_p95_ms:.1f} page_p95_ms={page}")
 
 
 if __name__ == "__main__":
-    main()
+    from bench.inbox_page import measure_page as measure_inbox_page  # imports the web app (and this module again)
+
+    main(measure_inbox_page)

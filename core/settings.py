@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         True, description="Send the session cookie over HTTPS only (browsers also accept it on http://localhost)."
     )
     session_hours: float = Field(10.0, gt=0, le=24 * 30, description="How long a sign-in lasts without activity.")
+    web_threads: int = Field(8, ge=1, le=256, description="Request threads of `akte serve` (waitress).")
+    proxy_hops: int = Field(
+        0, ge=0, le=5, description="Reverse proxies in front of akte whose X-Forwarded-For/-Proto are trusted."
+    )
     host: str = Field("127.0.0.1", description="Address the web server binds to.")
     port: int = Field(5000, ge=1, le=65535, description="Port of the web server.")
     bpmn_dir: Path = Field(Path("bpmn"), description="Folder of shipped procedures deployed by `make run`.")

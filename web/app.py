@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.bootstrap import Services, bootstrap, secret_key
 from core.settings import Settings
@@ -45,6 +46,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         JSON_SORT_KEYS=False,
     )
     app.extensions["akte"] = services
+    if services.settings.proxy_hops:  # the client address (sign-in rate limit) and scheme come from the proxy
+        hops = services.settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     init_security(app, services.settings)
     init_login(app)
     init_i18n(app)

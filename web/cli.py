@@ -224,12 +224,16 @@ def task_complete(task_id: str, data: str, user: str | None) -> None:
 @click.option("--host", help="Bind address (default AKTE_HOST, 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default AKTE_PORT, 5000).")
 def serve(host: str | None, port: int | None) -> None:
-    """Serve the web application."""
+    """Serve the web application with waitress (a production WSGI server; AKTE_WEB_THREADS threads)."""
+    from waitress import serve as waitress_serve
+
     from web.app import create_app
 
     settings = load_settings()
     app = create_app(settings)
-    app.run(host=host or settings.host, port=port or settings.port, threaded=True)
+    host, port = host or settings.host, port or settings.port
+    click.echo(f"akte: serving http://{host}:{port} with {settings.web_threads} threads", err=True)
+    waitress_serve(app, host=host, port=port, threads=settings.web_threads, ident="akte")
 
 
 register_ops(cli, instance)

@@ -16,13 +16,13 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
 from accounts import filters as saved_filters
-from accounts.users import known_groups, list_users
 from core.errors import AkteError, ValidationFailed
 from engine import taskops
 from engine.deploy import procedures
-from engine.inbox import SORTS, VIEWS, InboxQuery, View, inbox
+from engine.inbox import COUNT_LIMIT, SORTS, VIEWS, InboxQuery, View, inbox
 from web.people import require_identity, task_actor
 from web.services import services
+from web.ui.delegation import chosen_target, delegation_targets
 
 bp = Blueprint("inbox", __name__)
 QUERY_KEYS = ("view", "sort", "desc", "procedure", "due_from", "due_to", "priority", "q", "field", "value")
@@ -72,7 +72,7 @@ def _render(args: MultiDict[str, str], message: str | None = None, status: int =
             "page": page, "args": args, "query": current_query(args), "errors": errors, "message": message,
             "view": args.get("view", "mine") if args.get("view") in VIEWS else "mine", "views": VIEWS,
             "sorts": SORTS, "procedures": procedures(uow), "filters": saved_filters.list_filters(uow, identity.id),
-            "users": [user for user in list_users(uow) if user.login != identity.login], "groups": known_groups(uow),
+            **delegation_targets(uow, identity), "count_limit": COUNT_LIMIT,
             "now": svc.clock.now(), "sort_link": sort_link, "query_string": urlencode(current_query(args)),
         }
     template = "inbox/_body.html" if request.headers.get("HX-Request") else "inbox/index.html"
@@ -84,16 +84,6 @@ def index() -> tuple[str, int]:
     return _render(request.args)
 
 
-def _target() -> tuple[str | None, str | None]:
-    chosen = request.form.get("to", "")
-    kind, _sep, name = chosen.partition(":")
-    if kind == "user" and name:
-        return name, None
-    if kind == "group" and name:
-        return None, name
-    raise ValidationFailed(_("Choose a colleague or a group."), {"to": _("Choose a colleague or a group.")})
-
-
 def perform(action: str, ids: list[str]) -> str:
     """Run `action` on the selected tasks; returns the message for the user."""
     svc = services()
@@ -103,7 +93,7 @@ def perform(action: str, ids: list[str]) -> str:
         if action == "claim":
             outcomes = taskops.claim_many(uow, svc.engine, actor, ids)
         elif action == "delegate":
-            to_user, to_group = _target()
+            to_user, to_group = chosen_target(uow)
             outcomes = taskops.delegate_many(uow, svc.engine, actor, ids, to_user=to_user, to_group=to_group,
                                              comment=form.get("comment", ""))
         elif action in ("unclaim", "follow_up", "priority") and len(ids) == 1:

@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from accounts.identity import Identity
-from accounts.users import known_groups, list_users
 from core.db import UnitOfWork
 from core.errors import AkteError, NotFound, ValidationFailed
 from core.ids import parse_uuid
@@ -20,11 +19,13 @@ from engine.instances import get_instance
 from engine.taskforms import task_form
 from engine.tasks import complete_task, get_task
 from engine.views import TaskView
-from records.documents import Upload, add_document
+from records.documents import Upload, add_document, get_document
 from web.forms import Submission, build_form, field_messages, parse_submission, validate
+from web.forms.documents import document_values
 from web.people import require_identity, task_actor
 from web.services import services
 from web.ui.cases import case_context
+from web.ui.delegation import delegation_targets
 from web.ui.inbox import perform
 
 bp = Blueprint("tasks", __name__)
@@ -58,8 +59,7 @@ def _page(task_id: str, values: dict[str, Any] | None = None, errors: dict[str, 
                    "form": build_form(task.form_schema, form_meta.ui_schema, shown, errors or {},
                                       str(get_locale() or "de"), focus=focus),
                    "instructions": form_meta.instructions, "may_work": may_work(actor, task),
-                   "users": [user for user in list_users(uow) if user.login != identity.login],
-                   "groups": known_groups(uow), "case_panel": case}
+                   **delegation_targets(uow, identity), "case_panel": case}
     return render_template("tasks/show.html", **{**(case or {}), **context}), status
 
 
@@ -76,6 +76,22 @@ def _store_uploads(uow: UnitOfWork, identity: Identity, case_id: Any, submission
         view = add_document(uow, services().records, identity.principal(),
                             Upload(upload.stream, upload.filename, upload.mimetype), case_id=case_id)
         submission.set_document(path, str(view.id))
+
+
+def _foreign_documents(uow: UnitOfWork, identity: Identity, case_id: Any, schema: dict[str, Any] | None,
+                       submission: Submission) -> dict[str, str]:
+    """File fields sent back with a document id must name a document of this very case."""
+    problems: dict[str, str] = {}
+    for path, value in document_values(schema, submission.data):
+        if path in submission.uploads:
+            continue
+        try:
+            document = get_document(uow, identity.principal(), value)
+        except (NotFound, ValidationFailed):
+            document = None
+        if document is None or str(document.case_id) != str(case_id):
+            problems[path] = _("This document does not belong to the case.")
+    return problems
 
 
 @bp.post("/tasks/<task_id>")
@@ -102,6 +118,8 @@ def submit(task_id: str) -> BaseResponse | tuple[str, int]:
             # uploads first: a required file field then validates, and a chosen file survives other errors
             _store_uploads(uow, identity, instance.data.get("case_id"), submission)
             errors = validate(task.form_schema, submission.data, submission.errors)
+            errors.update(_foreign_documents(uow, identity, instance.data.get("case_id"), task.form_schema,
+                                             submission))
             if not errors:
                 complete_task(uow, svc.engine, task_id, submission.data, actor=actor)
             uow.commit()
