@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
-from flask_babel import Babel
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from web.forms import FormAction, Submission, parse_submission
 
-
-@pytest.fixture(autouse=True)
-def request_context() -> Iterator[None]:
-    app = Flask(__name__)
-    app.config["BABEL_DEFAULT_LOCALE"] = "de"
-    Babel(app)
-    with app.test_request_context():
-        yield
+pytestmark = pytest.mark.usefixtures("request_context")
 
 
 def obj(required: tuple[str, ...] = (), **props: Any) -> dict[str, Any]:

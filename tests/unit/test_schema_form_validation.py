@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
-from flask_babel import Babel
 from werkzeug.datastructures import MultiDict
 
 from core.errors import ValidationFailed
@@ -19,13 +16,7 @@ from web.forms import field_messages, parse_submission, validate
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def request_context() -> Iterator[None]:
-    app = Flask(__name__)
-    app.config["BABEL_DEFAULT_LOCALE"] = "de"
-    Babel(app)
-    with app.test_request_context():
-        yield
+pytestmark = pytest.mark.usefixtures("request_context")
 
 
 SCHEMA: dict[str, Any] = {
