@@ -145,6 +145,15 @@ def list_users(uow: UnitOfWork, *, groups: Iterable[str] | None = None, limit: i
     return _identities(uow, list(uow.session.scalars(query.limit(limit))))
 
 
+def colleagues(uow: UnitOfWork, groups: Iterable[str], *, limit: int) -> list[tuple[str, str]]:
+    """(login, display name) of active members of any of `groups`, by login — just what a picker shows."""
+    member = (select(Membership.user_id).where(Membership.user_id == UserAccount.id, Membership.kind == "group",
+                                               Membership.code.in_(sorted(groups))).exists())
+    query = (select(UserAccount.login, UserAccount.display_name)
+             .where(UserAccount.active.is_(True), member).order_by(UserAccount.login).limit(limit))
+    return [(login, name) for login, name in uow.session.execute(query)]
+
+
 def user_exists(uow: UnitOfWork, login: str) -> bool:
     return uow.session.scalar(select(UserAccount.id).where(UserAccount.login == login,
                                                            UserAccount.active.is_(True))) is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 from typing import Any
 
@@ -24,6 +25,14 @@ from web.i18n import init_i18n
 from web.people import current_identity, init_login
 from web.security import init_security, protect_forms
 from web.ui import register_pages
+
+
+def freeze_startup_objects() -> None:
+    """Move everything alive after start-up out of the garbage collector's view (`gc.freeze`): full
+    collections then walk only what requests create, instead of ~200,000 long-lived objects each time
+    (measured: they set the inbox page's p95 — bench/inbox_page.py)."""
+    gc.collect()
+    gc.freeze()
 
 
 class IsoJSONProvider(DefaultJSONProvider):

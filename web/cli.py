@@ -227,10 +227,11 @@ def serve(host: str | None, port: int | None) -> None:
     """Serve the web application with waitress (a production WSGI server; AKTE_WEB_THREADS threads)."""
     from waitress import serve as waitress_serve
 
-    from web.app import create_app
+    from web.app import create_app, freeze_startup_objects
 
     settings = load_settings()
     app = create_app(settings)
+    freeze_startup_objects()
     host, port = host or settings.host, port or settings.port
     click.echo(f"akte: serving http://{host}:{port} with {settings.web_threads} threads", err=True)
     waitress_serve(app, host=host, port=port, threads=settings.web_threads, ident="akte")
