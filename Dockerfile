@@ -16,6 +16,7 @@ COPY setup.cfg pyproject.toml README.md ./
 COPY accounts accounts
 COPY core core
 COPY engine engine
+COPY intake intake
 COPY records records
 COPY search search
 COPY storage storage

@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | sha256sum | cut -c1-12)
 export AKTE_DATA_DIR ?= var
+# the demo checks e-invoices by the official rules when they lie beside the checkout (see docs/einvoice.md)
+export AKTE_EINVOICE_RULES ?= $(if $(wildcard ../shared/einvoice-rules),../shared/einvoice-rules,)
 
 .PHONY: run test install system-packages assets i18n lint typecheck unit bench clean serve
 
@@ -18,13 +20,15 @@ $(STAMP): setup.cfg pyproject.toml
 install: system-packages $(STAMP) assets
 
 ## system-packages: Debian packages akte calls, installed only when missing: tesseract + German data (OCR),
-## chromium (the browser tests drive it through Playwright; `playwright install` is never run).
+## chromium (the browser tests drive it through Playwright; `playwright install` is never run), dovecot-imapd
+## (the e-invoice intake tests start a throw-away IMAP server of their own; akte itself only speaks IMAP).
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
 system-packages:
 	@missing=""; \
 	if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx deu; then \
 		missing="$$missing tesseract-ocr tesseract-ocr-deu"; fi; \
 	if [ ! -x /usr/bin/chromium ]; then missing="$$missing chromium"; fi; \
+	if [ ! -x /usr/sbin/dovecot ]; then missing="$$missing dovecot-imapd"; fi; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing (apt-get)"; \
 		$(APT_INSTALL) $$missing >/dev/null 2>&1 || { apt-get update -q >/dev/null && $(APT_INSTALL) $$missing >/dev/null; }; \
@@ -61,6 +65,7 @@ bench: install
 	$(BIN)/python -m bench.search --backend sqlite
 	$(BIN)/python -m bench.search --backend postgresql
 	$(BIN)/python -m bench.inbox
+	$(BIN)/python -m bench.einvoice
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules web/static/vendor

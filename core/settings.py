@@ -35,6 +35,35 @@ class Settings(BaseSettings):
     extract_timeout_seconds: float = Field(120.0, gt=0, le=3600, description="Time limit to extract one document.")
     extract_max_pages: int = Field(200, ge=1, description="Pages of one document that are extracted (and OCRed).")
     einvoice_rules: Path | None = Field(None, description="Directory of the official EN 16931/XRechnung rules.")
+    intake_max_bytes: int = Field(
+        50 * 1024**2, ge=1024, description="Largest file the e-invoice intake takes (an e-mail may be twice as large)."
+    )
+    drop_dir: Path | None = Field(None, description="Watched drop folder for e-invoices (unset: none is watched).")
+    drop_settle_seconds: float = Field(
+        10.0, ge=0, le=3600, description="A dropped file is taken once it has not changed for this long."
+    )
+    imap_url: str | None = Field(None, description="Mailbox for e-invoices: imaps://HOST[:PORT] or imap://HOST[:PORT].")
+    imap_user: str | None = Field(None, description="Login of the e-invoice mailbox.")
+    imap_password: SecretStr | None = Field(None, description="Password of the e-invoice mailbox.")
+    imap_folder: str = Field("INBOX", min_length=1, description="Folder read for new e-invoice messages.")
+    imap_done_folder: str | None = Field(
+        None, description="Folder messages are moved to once stored (unset: they are only marked as read)."
+    )
+    mail_poll_seconds: float = Field(300.0, gt=0, description="How often the worker reads the e-invoice mailbox.")
+    invoice_process: str = Field(
+        "rechnungseingang", min_length=1, description="Process started for each accepted e-invoice."
+    )
+    invoice_plan_code: str = Field(
+        "20.30", min_length=1, description="File plan code of the intake inbox and accounts-payable files."
+    )
+    invoice_central_unit: str = Field(
+        "21", min_length=1, max_length=64,
+        description="Unit that owns the intake inbox and gets invoices with an unknown Leitweg-ID.",
+    )
+    invoice_central_group: str = Field(
+        "kreditoren", min_length=1, max_length=255,
+        description="Candidate group for invoices whose Leitweg-ID is not in the routing table.",
+    )
     secret_key: str | None = Field(None, description="Flask secret; generated into DATA_DIR/secret_key if unset.")
     secure_cookies: bool = Field(
         True, description="Send the session cookie over HTTPS only (browsers also accept it on http://localhost)."
@@ -67,6 +96,13 @@ class Settings(BaseSettings):
         if not value.startswith(("file://", "s3://")):
             raise ValueError("must start with file:// or s3://")
         return value
+
+    @field_validator("imap_url")
+    @classmethod
+    def _known_mail_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("imap://", "imaps://")):
+            raise ValueError("must start with imap:// or imaps://")
+        return value or None
 
     @field_validator("database_url")
     @classmethod

@@ -8,6 +8,7 @@ from sqlalchemy import engine_from_config, pool
 import accounts.models  # noqa: F401  (registers the people tables)
 import core.outbox  # noqa: F401  (registers the outbox table)
 import engine.models  # noqa: F401  (registers the engine tables on Base.metadata)
+import intake.models  # noqa: F401  (registers the e-invoice intake tables)
 import records.models  # noqa: F401  (registers the e-file tables)
 import search.models  # noqa: F401  (registers the search tables)
 from core.db import Base

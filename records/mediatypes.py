@@ -20,9 +20,11 @@ ACCEPTED = frozenset({
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
     "text/plain", "text/csv", "text/markdown", "application/json", "application/xml", "message/rfc822",
+    "text/html",  # e.g. the readable rendering of an e-invoice; served only as a download, never inline
 })
 # what a plain-text sniff may be refined to by the file name's extension
-TEXT_REFINEMENTS = frozenset({"text/plain", "text/csv", "text/markdown", "application/json", "application/xml"})
+TEXT_REFINEMENTS = frozenset({"text/plain", "text/csv", "text/markdown", "application/json", "application/xml",
+                              "text/html"})
 ALIASES = {"text/xml": "application/xml", "image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg"}
 MAIL_HEADER = re.compile(rb"^(Received|Return-Path|From|To|Subject|Date|Message-ID|MIME-Version|Delivered-To):",
                          re.IGNORECASE | re.MULTILINE)
@@ -47,6 +49,8 @@ def _is_text(head: bytes) -> bool:
 
 def _sniff_text(head: bytes) -> str:
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped[:14].lower() == b"<!doctype html" or stripped[:5].lower() == b"<html":
+        return "text/html"
     if stripped.startswith(b"<?xml") or re.match(rb"<[A-Za-z][\w:.-]*[\s>]", stripped):
         return "application/xml"
     if len(MAIL_HEADER.findall(head[:4096])) >= 2:

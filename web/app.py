@@ -15,6 +15,7 @@ from core.bootstrap import Services, bootstrap, secret_key
 from core.settings import Settings
 from web.api import (
     v1_content,  # noqa: F401  (adds the document content route)
+    v1_einvoice,  # noqa: F401  (adds the e-invoice intake routes)
     v1_ops,  # noqa: F401  (adds the message, incident and lifecycle routes)
     v1_records,  # noqa: F401  (adds the e-file routes)
     v1_search,  # noqa: F401  (adds the search route)

@@ -17,6 +17,8 @@ import click
 
 from core.errors import AkteError, ConfigurationError, Conflict, Forbidden, NotFound, ValidationFailed
 from core.settings import load_settings
+from web.cli_einvoice import register as register_einvoice
+from web.cli_intake import register as register_intake
 from web.cli_ops import register as register_ops
 from web.cli_records import register as register_records
 from web.cli_search import register as register_search
@@ -241,6 +243,8 @@ register_ops(cli, instance)
 register_records(cli)
 register_search(cli)
 register_users(cli)
+register_einvoice(cli)
+register_intake(cli)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import click
 
@@ -24,15 +25,21 @@ def _parse_correlation(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--once", is_flag=True, help="Run every due job, then exit (instead of polling for ever).")
 @click.option("--batch", default=100, show_default=True, help="Jobs per round before checking for a stop signal.")
 def worker(once: bool, batch: int) -> None:
-    """Fire due timers, run service-task handlers, extract and index documents (several may run at once)."""
+    """Fire due timers, run service-task handlers, take in and process e-invoices (mailbox, drop folder),
+    extract and index documents (several may run at once)."""
     from engine.worker import Worker, install_signal_handlers
+    from intake.dropfolder import scan_step
+    from intake.mail import MailPoller
+    from intake.process import process_step
     from search.extraction import extract_pending
     from search.indexer import drain
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("spiff").setLevel(logging.WARNING)  # Spiff logs every task state change at INFO
     with services_from_env() as services:
-        steps = [lambda: extract_pending(services.db, services.search), lambda: drain(services.db, services.search)]
+        steps: list[Callable[[], int]] = [  # take in, then process, then extract and index
+            MailPoller(services), lambda: scan_step(services), lambda: process_step(services),
+            lambda: extract_pending(services.db, services.search), lambda: drain(services.db, services.search)]
         runner = Worker(services.db, services.engine, poll_seconds=services.settings.worker_poll_seconds,
                         batch=batch, steps=steps)
         install_signal_handlers(runner)

@@ -19,7 +19,8 @@ from records.fileplan import import_plan, parse_plan_csv
 from web.casestart import start_case
 
 DEMO_PASSWORD = "akte-demo-2026"  # noqa: S105  (documented in the README; demo only)
-DEMO_PLAN = "code;title;retention_years\n01;Allgemeine Verwaltung;\n01.10;Bürgeranfragen;5\n"
+DEMO_PLAN = ("code;title;retention_years\n01;Allgemeine Verwaltung;\n01.10;Bürgeranfragen;5\n"
+             "20;Finanzen;\n20.30;Rechnungseingang;10\n")  # 20.30: AKTE_INVOICE_PLAN_CODE's default
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ DEMO_USERS = (
     DemoUser("admin", "Ada Admin", ("admin",), ()),
     DemoUser("bella", "Bella Bürgerbüro", ("caseworker",), ("buergerbuero",)),
     DemoUser("fritz", "Fritz Fachamt", ("caseworker",), ("fachamt",)),
+    DemoUser("kira", "Kira Kreditoren", ("caseworker",), ("kreditoren",)),
     DemoUser("svenja", "Svenja Sachgebietsleitung", ("caseworker", "supervisor"), ("buergerbuero", "fachamt")),
 )
 DEMO_REQUESTS = (
@@ -49,8 +51,9 @@ def load_demo(services: Services) -> int:
         if uow.session.scalar(select(func.count()).select_from(UserAccount)):
             return 0
         for user in DEMO_USERS:
+            units = ("21",) if "kreditoren" in user.groups else ("10",)  # 21: AKTE_INVOICE_CENTRAL_UNIT's default
             create_user(uow, services.clock, NewUser(login=user.login, display_name=user.name, roles=user.roles,
-                                                     units=("10",), groups=user.groups, password=DEMO_PASSWORD,
+                                                     units=units, groups=user.groups, password=DEMO_PASSWORD,
                                                      clearance="confidential"))
         import_plan(uow, parse_plan_csv(DEMO_PLAN, "demo-plan.csv"))
         deployed = {key for key, _name, _fields in procedures(uow)}

@@ -24,7 +24,7 @@ def _demo(services: Services) -> None:
         deploy(uow, services.engine, [SourceFile(p.name, p.read_bytes()) for p in sorted(BPMN.rglob("*"))
                                       if p.suffix in (".bpmn", ".json")])
         uow.commit()
-    assert load_demo(services) == 4
+    assert load_demo(services) == 5
     assert load_demo(services) == 0  # idempotent
 
 

@@ -1,0 +1,85 @@
+"""The files intake writes to, each created on first use under AKTE_INVOICE_PLAN_CODE.
+
+* the **intake inbox** (Posteingang E-Rechnungen) of the central accounts-payable unit, one per year: every
+  received item is stored here first, before anything is known about it (its document stays here as the
+  record of receipt); rejected, duplicate and paper-like items stay here, with their notices;
+* the **accounts-payable file** of a unit, one per unit and year: each accepted invoice becomes a case in
+  it, with a copy of the invoice, its validation report and a readable rendering.
+
+A closed file is never written to: the next use opens a new one.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from core.clock import Clock
+from core.db import UnitOfWork
+from core.errors import ConfigurationError, NotFound
+from core.settings import Settings
+from intake.models import IntakeFile
+from records.access import Principal
+from records.fileplan import get_entry
+from records.files import LOCAL_TIMEZONE, NewFile, create_file
+from records.models import RecordFile
+
+INBOX, PAYABLE = "inbox", "payable"
+TITLES = {INBOX: "Posteingang E-Rechnungen {year}", PAYABLE: "Eingangsrechnungen {unit} {year}"}
+
+
+def intake_principal(name: str, settings: Settings) -> Principal:
+    """Who stores a received item: the receiving person or channel, acting for the central unit only (a
+    caseworker of another unit may hand in an invoice without seeing the inbox file otherwise)."""
+    return Principal(name=name, units=frozenset({settings.invoice_central_unit}))
+
+
+def _open_file(uow: UnitOfWork, purpose: str, unit: str, year: int) -> RecordFile | None:
+    row = uow.session.get(IntakeFile, (purpose, unit, year))
+    if row is None:
+        return None
+    file = uow.session.get(RecordFile, row.file_id)
+    return file if file is not None and file.status == "open" else None
+
+
+def intake_file(uow: UnitOfWork, clock: Clock, settings: Settings, purpose: str, unit: str) -> uuid.UUID:
+    """The open file of `purpose` for `unit` this year; created (and remembered) when there is none."""
+    year = clock.now().astimezone(LOCAL_TIMEZONE).year
+    found = _open_file(uow, purpose, unit, year)
+    if found is not None:
+        return found.id
+    try:
+        get_entry(uow, settings.invoice_plan_code)
+    except NotFound:
+        raise ConfigurationError(f"the file plan has no code {settings.invoice_plan_code!r} "
+                                 "(AKTE_INVOICE_PLAN_CODE) for the e-invoice files; import it with "
+                                 "`akte fileplan import` or set AKTE_INVOICE_PLAN_CODE") from None
+    title = TITLES[purpose].format(unit=unit, year=year)
+    creator = Principal.system("intake")
+    view = create_file(uow, clock, creator, NewFile(settings.invoice_plan_code, title, unit))
+    row = uow.session.get(IntakeFile, (purpose, unit, year))
+    if row is None:
+        uow.session.add(IntakeFile(purpose=purpose, unit=unit, year=year, file_id=view.id))
+    else:  # the previous one was closed
+        row.file_id = view.id
+    uow.flush()  # a concurrent creator of the same file fails here (unique key) and retries later
+    return view.id
+
+
+def inbox_file(uow: UnitOfWork, clock: Clock, settings: Settings) -> uuid.UUID:
+    """The intake inbox (Posteingang) of the central unit: where every item lives until it has a case."""
+    return intake_file(uow, clock, settings, INBOX, settings.invoice_central_unit)
+
+
+def payable_file(uow: UnitOfWork, clock: Clock, settings: Settings, unit: str) -> uuid.UUID:
+    """The accounts-payable file of `unit` for this year."""
+    return intake_file(uow, clock, settings, PAYABLE, unit)
+
+
+def filed_in(uow: UnitOfWork, purpose: str | None = None) -> list[IntakeFile]:
+    """The files intake has created, newest year first."""
+    query = select(IntakeFile).order_by(IntakeFile.year.desc(), IntakeFile.purpose, IntakeFile.unit)
+    if purpose:
+        query = query.where(IntakeFile.purpose == purpose)
+    return list(uow.session.scalars(query))
