@@ -253,9 +253,9 @@ def _stem(item: IntakeItem) -> str:
 
 
 def _add(uow: UnitOfWork, services: Services, upload: Upload, title: str, *, case_id: uuid.UUID | None = None,
-         file_id: uuid.UUID | None = None) -> str:
+         file_id: uuid.UUID | None = None, kind: str | None = None) -> str:
     view = add_document(uow, services.records, Principal.system(ACTOR), upload, case_id=case_id, file_id=file_id,
-                        title=title[:500])
+                        title=title[:500], kind=kind)
     return str(view.id)
 
 
@@ -304,7 +304,7 @@ def _accept(uow: UnitOfWork, services: Services, item: IntakeItem, result: Check
     stem = _stem(item)
     documents = dict(item.documents or {})
     documents["invoice"] = _add(uow, services, Upload(io.BytesIO(content), item.filename, item.media_type),
-                                f"Rechnung {invoice.number or item.filename}", case_id=case.id)
+                                f"Rechnung {invoice.number or item.filename}", case_id=case.id, kind="invoice")
     documents["report"] = _add(uow, services, report_upload(result, stem), f"Prüfbericht {stem}", case_id=case.id)
     for role, upload in rendering_uploads(invoice, result, stem):
         documents[role] = _add(uow, services, upload, f"Rechnung {stem} (lesbare Darstellung)", case_id=case.id)

@@ -69,6 +69,7 @@ def _version(document_id: uuid.UUID, number: int, ref: BlobRef, filename: str, m
 def add_documents(
     uow: UnitOfWork, ctx: RecordsContext, principal: Principal, uploads: Iterable[Upload], *,
     case_id: str | uuid.UUID | None = None, file_id: str | uuid.UUID | None = None, title: str | None = None,
+    kind: str | None = None,
 ) -> list[DocumentView]:
     """Add new documents (version 1 each) to a case, or directly to a file: all of them or none.
 
@@ -87,7 +88,7 @@ def add_documents(
     for ref, filename, media_type in stored:
         name = (title if title and len(stored) == 1 else filename)[:500]
         document = Document(id=uuid.uuid4(), file_id=file.id, case_id=owner_case, title=name, latest_version=1,
-                            created_at=now, created_by=principal.name)
+                            kind=kind, created_at=now, created_by=principal.name)
         version = _version(document.id, 1, ref, filename, media_type, principal, ctx)
         uow.session.add_all([document, version])
         added.append((document, version))
@@ -102,9 +103,12 @@ def add_documents(
 def add_document(
     uow: UnitOfWork, ctx: RecordsContext, principal: Principal, upload: Upload, *,
     case_id: str | uuid.UUID | None = None, file_id: str | uuid.UUID | None = None, title: str | None = None,
+    kind: str | None = None,
 ) -> DocumentView:
-    """Add one new document (version 1) to a case, or directly to a file."""
-    return add_documents(uow, ctx, principal, [upload], case_id=case_id, file_id=file_id, title=title)[0]
+    """Add one new document (version 1) to a case, or directly to a file; `kind` says what it is, if known
+    (search filters on it: `type:invoice`)."""
+    return add_documents(uow, ctx, principal, [upload], case_id=case_id, file_id=file_id, title=title,
+                         kind=kind)[0]
 
 
 def add_version(

@@ -100,6 +100,7 @@ class Document(PartOfFile, Created, Locked, Base):
 
     title: Mapped[str] = mapped_column(String(500))
     latest_version: Mapped[int] = mapped_column(Integer, default=1)
+    kind: Mapped[str | None] = mapped_column(String(32))  # what the document is, when known (e.g. "invoice")
 
 
 class DocumentVersion(Created, Base):

@@ -88,12 +88,13 @@ class DocumentView:
     created_at: datetime
     created_by: str
     versions: list[VersionView] = field(default_factory=list)
+    kind: str | None = None  # what the document is, when known (e.g. "invoice")
 
     @classmethod
     def of(cls, row: Document, versions: list[DocumentVersion]) -> DocumentView:
         return cls(id=row.id, file_id=row.file_id, case_id=row.case_id, title=row.title,
                    latest_version=row.latest_version, created_at=row.created_at, created_by=row.created_by,
-                   versions=[VersionView.of(version) for version in versions])
+                   versions=[VersionView.of(version) for version in versions], kind=row.kind)
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ class EntryBuilder:
         procedure, status = self._case_facts(case, file)
         body = f"{version.filename}\n{text}"
         return self._base(f"document:{document.id}", "document", file, case, document.title, body, status,
-                          procedure, doc_type(version.media_type), document.created_at)
+                          procedure, document.kind or doc_type(version.media_type), document.created_at)
 
     def note_entry(self, note: Note, file: RecordFile, case: RecordCase | None) -> IndexEntry:
         procedure, status = self._case_facts(case, file)

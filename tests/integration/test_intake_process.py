@@ -16,6 +16,7 @@ from intake.einvoice import Checker
 from intake.models import IntakeItem
 from intake.process import duplicate_key, process_pending
 from intake.routing import import_routes, parse_routes_csv
+from records.access import Principal
 from records.models import RecordCase, RecordFile
 from tests.conftest import testdata_dir as shared_testdata
 from tests.intake_helpers import (
@@ -31,6 +32,7 @@ from tests.intake_helpers import (
     receive_path,
     rules_dir,
 )
+from tests.integration.test_search_flow import found, work
 
 VALID_UBL = "xrechnung/valid/01.01a-INVOICE_ubl.xml"  # Leitweg-ID 04011000-12345-03
 SAME_INVOICE_CII = "xrechnung/valid/01.01a-INVOICE_uncefact.xml"  # the same invoice in the other syntax
@@ -226,3 +228,13 @@ def test_route_import_is_all_or_nothing_with_file_and_line_errors(intake: Servic
     received = receive_path(intake, VALID_UBL)
     process_all(intake)
     assert (item(intake, received.id).unit, item(intake, received.id).candidate_group) == ("33", "rechnungen-33")
+
+
+def test_an_accepted_invoice_is_found_by_type_invoice(intake: Services) -> None:
+    done_id = receive_path(intake, VALID_UBL).id
+    process_pending(intake)
+    invoice_document = item(intake, done_id).documents["invoice"]
+    work(intake)
+    admin = Principal.system("test")
+    # the case's invoice only: not the copy of receipt in the intake inbox, the report or the rendering
+    assert found(intake, "type:invoice", admin) == {f"document:{invoice_document}"}
