@@ -39,5 +39,7 @@ def test_an_xrechnung_is_received_checked_and_filed(page: Page, live_server: Liv
     expect(page.locator("dl.facts.panel")).to_contain_text("04011000-12345-03")  # the Leitweg-ID
     assert_accessible(page, "e-invoice detail")
     save_screenshot(page, "einvoice")
+    pdf = page.request.get(page.locator("a", has_text="Rechnung als PDF").get_attribute("href") or "")
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
     page.click("a:has-text('Vorgang öffnen')")
     expect(page.locator("h2#documents-heading + table")).to_contain_text("Rechnung 123456XX")
