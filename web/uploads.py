@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterator
 from typing import IO
 
+from flask import request
 from werkzeug.sansio.multipart import NEED_DATA, Data, Epilogue, Event, Field, File, MultipartDecoder
 
 from core.errors import ValidationFailed
@@ -110,3 +111,18 @@ class _PartReader(io.RawIOBase):
         target[:count] = self._buffer[:count]
         self._buffer = self._buffer[count:]
         return count
+
+
+MULTIPART_OVERHEAD = 1024 * 1024  # headers and boundaries around the files
+
+
+def request_parts(max_file_bytes: int, message: str, *, max_files: int = 1) -> MultipartStream:
+    """The current request body as lazily read multipart parts (fields before the first file already read);
+    bodies larger than `max_files` files of `max_file_bytes` are refused (413); not multipart → `message`."""
+    request.max_content_length = max_files * max_file_bytes + MULTIPART_OVERHEAD
+    boundary = request.mimetype_params.get("boundary")
+    if request.mimetype != "multipart/form-data" or not boundary:
+        raise ValidationFailed(message, {"file": "required"})
+    parts = MultipartStream(request.stream, boundary)
+    parts.read_fields()
+    return parts

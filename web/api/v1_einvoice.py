@@ -8,27 +8,19 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from core.errors import ValidationFailed
 from intake.receive import get_item, list_items, receive
 from web.api.v1 import bp, json_response
 from web.people import requires_role
 from web.principal import current_principal
 from web.services import int_arg, no_nul, services
-from web.uploads import MultipartStream
+from web.uploads import MultipartStream, request_parts
 
-MULTIPART_OVERHEAD = 1024 * 1024
 MAX_FILES = 50
 
 
 def _parts() -> MultipartStream:
-    limit = services().settings.intake_max_bytes
-    request.max_content_length = MAX_FILES * limit + MULTIPART_OVERHEAD
-    boundary = request.mimetype_params.get("boundary")
-    if request.mimetype != "multipart/form-data" or not boundary:
-        raise ValidationFailed("send the invoices as multipart/form-data parts named 'file'", {"file": "required"})
-    parts = MultipartStream(request.stream, boundary)
-    parts.read_fields()
-    return parts
+    return request_parts(services().settings.intake_max_bytes,
+                         "send the invoices as multipart/form-data parts named 'file'", max_files=MAX_FILES)
 
 
 @bp.post("/einvoices")

@@ -14,9 +14,7 @@ from web.api.v1 import bp, json_response
 from web.casestart import new_file_from, start_case
 from web.principal import current_principal
 from web.services import int_arg, json_body, no_nul, services
-from web.uploads import MultipartStream
-
-MULTIPART_OVERHEAD = 1024 * 1024
+from web.uploads import MultipartStream, request_parts
 
 
 def _string(body: dict[str, Any], name: str, *, required: bool = False) -> str | None:
@@ -137,13 +135,7 @@ def close_case(case_id: str) -> tuple[Response, int]:
 
 def _multipart() -> MultipartStream:
     """The request body as lazily read parts (fields before the first file are read already)."""
-    request.max_content_length = services().settings.max_upload_bytes + MULTIPART_OVERHEAD
-    boundary = request.mimetype_params.get("boundary")
-    if request.mimetype != "multipart/form-data" or not boundary:
-        raise ValidationFailed("send the document as multipart/form-data field 'file'", {"file": "required"})
-    parts = MultipartStream(request.stream, boundary)
-    parts.read_fields()
-    return parts
+    return request_parts(services().settings.max_upload_bytes, "send the document as multipart/form-data field 'file'")
 
 
 @bp.get("/cases/<case_id>/documents")
