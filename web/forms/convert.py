@@ -5,6 +5,7 @@ Each converter returns the value or raises `ConversionError` carrying a translat
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from datetime import date
@@ -71,12 +72,13 @@ def to_iso_date(text: str) -> str:
     """"2026-12-31" stays; "31.12.2026" → "2026-12-31"."""
     german = _GERMAN_DATE.fullmatch(text)
     candidate = f"{german[3]}-{int(german[2]):02d}-{int(german[1]):02d}" if german else text
+    parsed: date | None = None
     if _ISO_DATE.fullmatch(candidate):
-        try:
-            return date.fromisoformat(candidate).isoformat()
-        except ValueError:
-            pass
-    raise ConversionError(_("Please enter a valid date, for example 31.12.2026."))
+        with contextlib.suppress(ValueError):  # e.g. 31.02.2026
+            parsed = date.fromisoformat(candidate)
+    if parsed is None:
+        raise ConversionError(_("Please enter a valid date, for example 31.12.2026."))
+    return parsed.isoformat()
 
 
 def to_email(text: str) -> str:
