@@ -17,6 +17,7 @@ COPY accounts accounts
 COPY core core
 COPY engine engine
 COPY intake intake
+COPY integrations integrations
 COPY records records
 COPY search search
 COPY storage storage

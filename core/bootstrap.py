@@ -18,9 +18,15 @@ from core.settings import Settings, load_settings
 from engine.context import EngineContext
 from engine.handlers import DEFAULT_REGISTRY, HandlerRegistry
 from engine.instances import instance_state
+from engine.resources import instance_data, instance_template
 from engine.workflow.runtime import SpiffRuntime
+from integrations.cards import FakeCardManufacturer, order_card
+from integrations.payment import FakePaymentProvider, collect_fee
+from integrations.treasury import FakeTreasury, order_payment
+from records.casehandlers import file_follow_up, letter
 from records.context import RecordsContext
 from records.handlers import attach_document, close_case_handler
+from records.letters import Letterhead
 from search.context import SearchContext
 from search.extract import ExtractionLimits
 from search.factory import open_search_index
@@ -56,10 +62,24 @@ def bootstrap(
                              process_state=instance_state)
     registry.register_transactional("akte.attach_document", partial(attach_document, records))
     registry.register_transactional("akte.close_case", partial(close_case_handler, records))
+    register_procedure_handlers(registry, settings, records)
     limits = ExtractionLimits(timeout_seconds=settings.extract_timeout_seconds, max_pages=settings.extract_max_pages,
                               ocr_languages=settings.ocr_languages)
     search = SearchContext(index=open_search_index(settings.search_url, db), records=records, limits=limits)
     return Services(settings=settings, db=db, clock=clock, engine=engine, records=records, search=search)
+
+
+def register_procedure_handlers(registry: HandlerRegistry, settings: Settings, records: RecordsContext) -> None:
+    """Letters, follow-up dates and the outside systems the shipped procedures use. The payment provider, card
+    manufacturer and treasury are the demo fakes (integrations/): a city plugs its own in here."""
+    letterhead = Letterhead(authority=settings.letter_authority, office=settings.letter_office,
+                            address=settings.letter_address, footer=settings.letter_footer)
+    write_letter = partial(letter, records, letterhead, instance_template, instance_data)
+    registry.register_transactional("akte.letter", write_letter)
+    registry.register_transactional("akte.file_follow_up", partial(file_follow_up, records))
+    registry.register("akte.payment", partial(collect_fee, FakePaymentProvider(records.clock)))
+    registry.register("akte.card_order", partial(order_card, FakeCardManufacturer(records.clock)))
+    registry.register_transactional("akte.payment_order", partial(order_payment, records, FakeTreasury(records.clock)))
 
 
 def secret_key(settings: Settings) -> str:

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
         "kreditoren", min_length=1, max_length=255,
         description="Candidate group for invoices whose Leitweg-ID is not in the routing table.",
     )
+    letter_authority: str = Field("Stadt Krefeld", min_length=1, description="Letterhead: the authority's name.")
+    letter_office: str = Field("Der Oberbürgermeister", description="Letterhead: the line under the authority.")
+    letter_address: str = Field("Von-der-Leyen-Platz 1 · 47798 Krefeld", description="Letterhead: postal address.")
+    letter_footer: str = Field("Stadt Krefeld · Telefon 02151 86-0 · www.krefeld.de",
+                               description="Footer on every page of a generated letter.")
     secret_key: str | None = Field(None, description="Flask secret; generated into DATA_DIR/secret_key if unset.")
     secure_cookies: bool = Field(
         True, description="Send the session cookie over HTTPS only (browsers also accept it on http://localhost)."

@@ -43,6 +43,8 @@ def resource_kind(name: str) -> str:
         return "bpmn"
     if lowered.endswith(".dmn"):
         return "dmn"
+    if lowered.endswith(".html"):
+        return "template"  # a letter template (Jinja), fetched by `akte.letter` through engine.resources
     return "form"
 
 

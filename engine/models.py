@@ -29,7 +29,7 @@ class DeploymentResource(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True)
     name: Mapped[str] = mapped_column(String(255))
-    kind: Mapped[str] = mapped_column(String(16))  # bpmn | dmn | form
+    kind: Mapped[str] = mapped_column(String(16))  # bpmn | dmn | form | template (letter)
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     defines: Mapped[list[str]] = mapped_column(JSON, default=list)  # process or decision ids in the file

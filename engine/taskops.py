@@ -19,6 +19,7 @@ from core.errors import AkteError, Conflict, Forbidden, ValidationFailed
 from engine import taskindex
 from engine.actors import TaskActor, in_candidate_groups, on_behalf_of
 from engine.context import EngineContext
+from engine.foureyes import require_other_person
 from engine.inbox import InboxRow
 from engine.models import HumanTask
 from engine.persistence import record_event
@@ -79,6 +80,7 @@ def claim(uow: UnitOfWork, ctx: EngineContext, actor: TaskActor, task_id: str | 
         raise Conflict(f"task {row.id} has already been claimed by {row.assignee}")
     if not (actor.is_admin or in_candidate_groups(actor, row)):
         raise Forbidden(f"task {row.id} is not a task of one of your groups")
+    require_other_person(uow.session, row, actor.name)
     row.assignee = actor.name
     return _record(uow, ctx, actor, row, "task_claimed", None, note)
 
@@ -123,6 +125,7 @@ def _delegate_row(uow: UnitOfWork, ctx: EngineContext, actor: TaskActor, row: Hu
     absent = on_behalf_of(actor, row)
     before: dict[str, Any] = {"from_assignee": row.assignee, "from_groups": list(row.candidate_groups)}
     if user is not None:
+        require_other_person(uow.session, row, user)
         row.assignee = user
         target: dict[str, Any] = {"to_user": user}
     else:

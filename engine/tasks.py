@@ -13,6 +13,7 @@ from core.ids import parse_uuid
 from engine.actors import TaskActor, may_work, on_behalf_of
 from engine.context import EngineContext
 from engine.forms import validate_form_data
+from engine.foureyes import require_other_person
 from engine.instances import get_instance
 from engine.models import HumanTask, ProcessInstance
 from engine.persistence import record_event
@@ -83,6 +84,7 @@ def complete_task(
             raise Conflict(f"task {row.id} is already {row.status}")
         if row.assignee and user and row.assignee != user:
             raise Forbidden(f"task {row.id} is assigned to {row.assignee}")
+    require_other_person(uow.session, row, user)
     payload = validate_form_data(row.form_schema, data)
     instance = uow.session.get(ProcessInstance, row.instance_id)
     assert instance is not None

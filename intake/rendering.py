@@ -1,5 +1,5 @@
 """The documents intake generates for an invoice: validation report (JSON), readable rendering (HTML, and
-PDF when WeasyPrint happens to be installed — it is not a dependency of akte) and the rejection notice."""
+PDF on request through records.letters.html_to_pdf) and the rejection notice."""
 
 from __future__ import annotations
 
@@ -33,23 +33,9 @@ def report_upload(result: CheckResult, stem: str) -> Upload:
 
 def rendering_uploads(invoice: Invoice, result: CheckResult, stem: str) -> list[tuple[str, Upload]]:
     """(role, upload) of the readable rendering: HTML. Its PDF is made when someone asks for it
-    (`html_to_pdf`, ~50 ms a page set): most invoices are never printed, and the worker stays fast."""
+    (`records.letters.html_to_pdf`, ~50 ms a page set): most invoices are never printed, and the worker stays fast."""
     html = render_html(invoice, result, lang="de")
     return [("rendering", Upload(io.BytesIO(html.encode()), f"Rechnung-{stem}.html", "text/html"))]
-
-
-def html_to_pdf(html: str) -> bytes:
-    """The HTML as PDF through WeasyPrint. Nothing outside the HTML is fetched (the invoice's content is the
-    supplier's, not ours)."""
-    import weasyprint  # imported on use: it loads Pango, which no other command needs
-
-    def refuse(url: str, *args: object, **kwargs: object) -> dict[str, Any]:
-        raise ValueError(f"external resource {url} is not loaded")
-
-    pdf = weasyprint.HTML(string=html, url_fetcher=refuse).write_pdf()
-    if pdf is None:
-        raise ValueError("WeasyPrint produced no PDF")
-    return bytes(pdf)
 
 
 def notice_upload(notice: Notice, stem: str) -> Upload:

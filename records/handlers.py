@@ -33,7 +33,7 @@ def _content(params: dict[str, Any]) -> bytes:
     raise ValidationFailed("akte.attach_document needs 'content' (text) or 'content_base64'")
 
 
-def _own_case(uow: UnitOfWork, params: dict[str, Any], instance_id: uuid.UUID) -> uuid.UUID:
+def own_case(uow: UnitOfWork, params: dict[str, Any], instance_id: uuid.UUID) -> uuid.UUID:
     """The case `case_id`, which must be driven by the calling process: a model cannot reach other cases."""
     case, _file = require_case(uow, WORKER, params.get("case_id") or "")
     if case.process_instance_id != instance_id:
@@ -45,7 +45,7 @@ def attach_document(
     ctx: RecordsContext, uow: UnitOfWork, params: dict[str, Any], instance_id: uuid.UUID
 ) -> dict[str, Any]:
     """Store `content` as a new document of case `case_id`; returns `{"document_id": ...}`."""
-    case_id = _own_case(uow, params, instance_id)
+    case_id = own_case(uow, params, instance_id)
     upload = Upload(io.BytesIO(_content(params)), params.get("filename"), params.get("media_type"))
     view = add_document(uow, ctx, WORKER, upload, case_id=case_id, title=params.get("title"))
     return {"document_id": str(view.id)}
@@ -55,5 +55,5 @@ def close_case_handler(
     ctx: RecordsContext, uow: UnitOfWork, params: dict[str, Any], instance_id: uuid.UUID
 ) -> dict[str, Any]:
     """Close case `case_id` with an optional `outcome`."""
-    view = close_case(uow, ctx, WORKER, _own_case(uow, params, instance_id), params.get("outcome"))
+    view = close_case(uow, ctx, WORKER, own_case(uow, params, instance_id), params.get("outcome"))
     return {"case_status": view.status}

@@ -26,7 +26,7 @@ from web.cli_support import parse_json, print_json, services_from_env
 from web.cli_users import register as register_users
 
 EXIT_INVALID, EXIT_NOT_FOUND = 2, 3
-MODEL_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".json")
+MODEL_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".json", ".html")
 
 
 class AkteGroup(click.Group):
@@ -77,7 +77,7 @@ def db_upgrade() -> None:
 
 
 def expand_model_paths(paths: tuple[str, ...]) -> list[Path]:
-    """Files as given; folders contribute every BPMN, DMN and JSON form file below them."""
+    """Files as given; folders contribute every BPMN, DMN, JSON form and HTML letter template below them."""
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -93,7 +93,7 @@ def expand_model_paths(paths: tuple[str, ...]) -> list[Path]:
 @click.option("--user", help="Recorded as the deploying user.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def deploy(paths: tuple[str, ...], user: str | None, as_json: bool) -> None:
-    """Validate and deploy BPMN, DMN and JSON form files (or folders of them) as new versions."""
+    """Validate and deploy BPMN, DMN, JSON form and HTML letter template files (or folders of them) as new versions."""
     from engine.deploy import deploy as deploy_models
     from engine.deploy import read_source_files
 

@@ -29,6 +29,7 @@ class UserTaskMeta:
     form_schema: dict[str, Any] | None
     form_ui_schema: dict[str, Any] | None
     instructions: str | None
+    four_eyes_with: tuple[str, ...] = ()  # user tasks whose completers may not do this one (engine.foureyes)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from engine.workflow.dmn import prepare_dmn
 from engine.workflow.model_types import ParsedProcess, ParseResult, Resolver, SourceFile, UserTaskMeta
 from engine.workflow.problems import ModelRejected, Problem
 from engine.workflow.scripts import check_scripts
-from engine.workflow.sources import kind_of, load_document, load_form
+from engine.workflow.sources import check_template, kind_of, load_document, load_form
 
 __all__ = [
     "ModelRejected",
@@ -44,7 +44,9 @@ def _load_uploads(deployment: Deployment, files: Sequence[SourceFile]) -> None:
         seen.add(source.name)
         kind = kind_of(source.name)
         if kind is None:
-            problems.add(source.name, None, "-", "unsupported file type (expected .bpmn, .dmn or .json)")
+            problems.add(source.name, None, "-", "unsupported file type (expected .bpmn, .dmn, .json or .html)")
+        elif kind == "template":
+            check_template(source, deployment.max_bytes, problems)
         elif kind == "form":
             schema = load_form(source, deployment.max_bytes, problems)
             if schema is not None:

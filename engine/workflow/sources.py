@@ -15,7 +15,7 @@ from engine.workflow.usertasks import reserved_fields
 from engine.workflow.xmlsafe import XmlRejected, load_xml, require_root
 from engine.workflow.xmlutil import BPMN_NS
 
-KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".json": "form"}
+KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".json": "form", ".html": "template"}
 
 
 @dataclass
@@ -80,3 +80,25 @@ def load_form(source: SourceFile, max_bytes: int, problems: ProblemList) -> dict
     for field in reserved_fields(schema):
         problems.add(name, None, "-", f"form field name {field!r} is reserved and cannot be stored")
     return schema
+
+
+def check_template(source: SourceFile, max_bytes: int, problems: ProblemList) -> bool:
+    """A letter template (`letters/*.html`, Jinja): UTF-8 text that Jinja can parse; False (with a problem) if not."""
+    from jinja2 import TemplateSyntaxError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    name = source.name
+    if len(source.content) > max_bytes:
+        problems.add(name, None, "-", f"file is {len(source.content)} bytes, limit is {max_bytes}")
+        return False
+    try:
+        text = source.content.decode("utf-8")
+    except UnicodeDecodeError:
+        problems.add(name, None, "-", "letter template is not UTF-8 text")
+        return False
+    try:
+        SandboxedEnvironment(autoescape=True).parse(text)
+    except TemplateSyntaxError as exc:
+        problems.add(name, exc.lineno, "-", f"letter template is not valid Jinja: {exc.message}")
+        return False
+    return True

@@ -24,6 +24,7 @@ from engine.workflow.xmlutil import (
     camunda_attr,
     extension_children,
     local,
+    process_properties,
     spiff_extension,
     spiff_properties,
 )
@@ -202,6 +203,18 @@ class UserTaskReader:
             schema["default"] = _typed_default(schema.get("type"), default)
         return schema
 
+    def four_eyes(self, task: etree._Element) -> tuple[str, ...]:
+        """`fourEyesWith` (camunda:properties or spiffworkflow:properties): ids of user tasks of the same
+        process whose completers may not do this task."""
+        raw = process_properties(task).get("fourEyesWith", "")
+        elements = tuple(part.strip() for part in raw.split(",") if part.strip())
+        process = next((p for p in task.iterancestors() if local(p) == "process"), None)
+        known = {el.get("id") for el in process.iter(f"{{{BPMN_NS}}}userTask")} if process is not None else set()
+        for element in elements:
+            if element == task.get("id") or element not in known:
+                self.fail(task, f"fourEyesWith: {element!r} is not another user task of this process")
+        return elements
+
     def read(self, task: etree._Element, lane: str | None) -> UserTaskMeta:
         props = spiff_properties(task)
 
@@ -224,6 +237,7 @@ class UserTaskReader:
             form_schema=form_schema,
             form_ui_schema=self.ui_schema(task, props),
             instructions=_instructions(task),
+            four_eyes_with=self.four_eyes(task),
         )
 
 

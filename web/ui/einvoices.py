@@ -8,8 +8,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from core.errors import NotFound, ValidationFailed
 from intake.receive import get_item, list_items, receive
-from intake.rendering import html_to_pdf
 from records.documents import Upload, read_content
+from records.letters import html_to_pdf
 from web.api.v1_content import content_disposition
 from web.people import require_identity, requires_role
 from web.services import services

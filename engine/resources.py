@@ -1,0 +1,43 @@
+"""Files deployed with a model that are not models themselves, as seen by one process instance.
+
+A resource is looked up in the deployment of the instance's process version, else in the latest earlier one
+(an unchanged file is not stored again): an instance keeps the letter templates of its own version.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from core.db import UnitOfWork
+from core.errors import NotFound
+from engine.models import DeploymentResource, ProcessDefinition, ProcessInstance
+
+
+def instance_template(uow: UnitOfWork, instance_id: uuid.UUID, name: str) -> str:
+    """The text of letter template `name` as deployed for instance `instance_id`'s process version."""
+    deployment_id = uow.session.scalar(
+        select(ProcessDefinition.deployment_id)
+        .join(ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
+        .where(ProcessInstance.id == instance_id)
+    )
+    if deployment_id is None:
+        raise NotFound(f"process instance {instance_id} not found")
+    content = uow.session.scalar(
+        select(DeploymentResource.content)
+        .where(DeploymentResource.kind == "template", DeploymentResource.name == name,
+               DeploymentResource.deployment_id <= deployment_id)
+        .order_by(DeploymentResource.deployment_id.desc()).limit(1)
+    )
+    if content is None:
+        raise NotFound(f"letter template {name!r} was not deployed with this process")
+    return bytes(content).decode("utf-8")
+
+
+def instance_data(uow: UnitOfWork, instance_id: uuid.UUID) -> dict[str, object]:
+    """The process data of instance `instance_id` as last saved."""
+    data = uow.session.scalar(select(ProcessInstance.data).where(ProcessInstance.id == instance_id))
+    if data is None:
+        raise NotFound(f"process instance {instance_id} not found")
+    return dict(data)
