@@ -37,3 +37,9 @@ def at(moment: datetime) -> Iterator[None]:
         yield
     finally:
         _MOMENT.reset(token)
+
+
+def current_iso() -> str | None:
+    """The moment set by `at` as ISO text (for the script sandbox), or None outside it."""
+    moment = _MOMENT.get()
+    return moment.isoformat() if moment is not None else None

@@ -26,6 +26,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from engine.workflow import clocked
 from engine.workflow.sandbox_worker import compile_source, decode, encode
 
 _WORKER_SCRIPT = Path(__file__).with_name("sandbox_worker.py")
@@ -171,11 +172,13 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         return answer
 
     def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
-        request = {"mode": "eval", "source": expression, "context": context, "external": external_context or {}}
+        request = {"mode": "eval", "source": expression, "context": context, "external": external_context or {},
+                   "now": clocked.current_iso()}
         return self._call(request)["value"]
 
     def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
-        request = {"mode": "exec", "source": script, "context": context, "external": external_context or {}}
+        request = {"mode": "exec", "source": script, "context": context, "external": external_context or {},
+                   "now": clocked.current_iso()}
         new_context = self._call(request)["context"]
         context.clear()
         context.update(new_context)

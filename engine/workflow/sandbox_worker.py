@@ -20,6 +20,7 @@ import operator
 import sys
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from RestrictedPython import RestrictingNodeTransformer, compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Eval import default_guarded_getitem
@@ -36,6 +37,33 @@ MEMORY_LIMIT_BYTES = 1024 * 1024 * 1024
 _TAG = "$akte"
 _COMPILED: dict[tuple[str, str], Any] = {}
 _COMPILED_MAX = 1024
+LOCAL_TIMEZONE = ZoneInfo("Europe/Berlin")  # a script's "today" is the city's calendar day
+_ENGINE_NOW: list[_dt.datetime | None] = [None]  # the engine's clock for the current request (tests move it)
+
+
+class _ClockedDate(_dt.date):
+    """`date` for scripts: `today()` is the engine clock's day in the city's time zone."""
+
+    @classmethod
+    def today(cls) -> _ClockedDate:
+        moment = _ENGINE_NOW[0] or _dt.datetime.now(_dt.UTC)
+        day = moment.astimezone(LOCAL_TIMEZONE).date()
+        return cls(day.year, day.month, day.day)
+
+
+class _ClockedDatetime(_dt.datetime):
+    """`datetime` for scripts: `now()` is the engine clock (local wall time without tz, as Python's)."""
+
+    @classmethod
+    def now(cls, tz: _dt.tzinfo | None = None) -> _ClockedDatetime:
+        moment = (_ENGINE_NOW[0] or _dt.datetime.now(_dt.UTC)).astimezone(tz or LOCAL_TIMEZONE)
+        if tz is None:
+            moment = moment.replace(tzinfo=None)
+        return cls.combine(moment.date(), moment.timetz())
+
+    @classmethod
+    def today(cls) -> _ClockedDatetime:
+        return cls.now()
 
 
 class _ScriptPolicy(RestrictingNodeTransformer):
@@ -141,8 +169,8 @@ def _safe_globals() -> dict[str, Any]:
         "_inplacevar_": _inplacevar,
         "_apply_": _apply,
         "_print_": PrintCollector,
-        "datetime": _dt.datetime,
-        "date": _dt.date,
+        "datetime": _ClockedDatetime,
+        "date": _ClockedDate,
         "timedelta": _dt.timedelta,
         "Decimal": decimal.Decimal,
         "math": math,
@@ -174,6 +202,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     """Evaluate or execute one request; the answer holds `value` or the new `context`."""
     context: dict[str, Any] = request["context"]
     external: dict[str, Any] = request.get("external") or {}
+    _ENGINE_NOW[0] = _dt.datetime.fromisoformat(request["now"]) if request.get("now") else None
     code = _compiled(request["source"], request["mode"])
     namespace = dict(_GLOBALS)
     hidden = set(namespace) | set(external)

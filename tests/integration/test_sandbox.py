@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -91,3 +92,16 @@ def test_values_that_are_not_data_are_refused(sandbox: SandboxEnvironment) -> No
 def test_unknown_exception_types_are_reported_by_name(sandbox: SandboxEnvironment) -> None:
     with pytest.raises(ScriptFailed, match="Boom"):
         sandbox.execute("class Boom(Exception):\n    pass\nraise Boom('no')", {})
+
+
+def test_scripts_read_the_engine_clock_in_the_city_time_zone(sandbox: SandboxEnvironment) -> None:
+    from engine.workflow import clocked
+
+    late_evening_utc = dt.datetime(2026, 1, 18, 23, 30, tzinfo=dt.UTC)  # already 19 Jan in Germany
+    with clocked.at(late_evening_utc):
+        context: dict[str, object] = {}
+        sandbox.execute("heute = date.today().isoformat()\njetzt = datetime.now().isoformat()", context, {})
+        assert context["heute"] == "2026-01-19" and context["jetzt"] == "2026-01-19T00:30:00"
+        assert sandbox.evaluate("(date.today() - date(2026, 1, 1)).days", {}) == 18
+    outside = sandbox.evaluate("date.today()", {})  # outside the engine: the real day in Germany
+    assert outside == dt.datetime.now(ZoneInfo("Europe/Berlin")).date()
