@@ -43,7 +43,7 @@ run: install
 	mkdir -p var
 	$(BIN)/akte db upgrade
 	@if ls bpmn/*/*.bpmn >/dev/null 2>&1; then $(BIN)/akte deploy bpmn; fi
-	$(BIN)/akte user demo
+	$(BIN)/akte demo load
 	$(BIN)/akte worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; $(BIN)/akte serve
 
 lint: install

@@ -17,6 +17,7 @@ import click
 
 from core.errors import AkteError, ConfigurationError, Conflict, Forbidden, NotFound, ValidationFailed
 from core.settings import load_settings
+from web.cli_demo import register as register_demo
 from web.cli_einvoice import register as register_einvoice
 from web.cli_intake import register as register_intake
 from web.cli_ops import register as register_ops
@@ -245,6 +246,7 @@ register_search(cli)
 register_users(cli)
 register_einvoice(cli)
 register_intake(cli)
+register_demo(cli)
 
 
 def main() -> None:

@@ -110,13 +110,3 @@ def user_substitute(absent: str, substitute: str, starts_on: datetime, ends_on: 
 
 def register(cli: click.Group) -> None:
     cli.add_command(user_group)
-
-
-@user_group.command("demo")
-def user_demo() -> None:
-    """Create the demo users (README) and a few cases, unless any user exists."""
-    from web.demo import load_demo
-
-    with services_from_env() as services:
-        created = load_demo(services)
-    click.echo(f"{created} demo user(s) created" if created else "users exist; demo not loaded", err=True)

@@ -14,7 +14,7 @@ from engine.deploy import deploy
 from engine.tasks import list_tasks
 from engine.workflow.parsing import SourceFile
 from tests.web_helpers import csrf_from, page_client
-from web.demo import DEMO_PASSWORD, load_demo
+from web.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn" / "allgemeine-anfrage"
 
@@ -24,8 +24,11 @@ def _demo(services: Services) -> None:
         deploy(uow, services.engine, [SourceFile(p.name, p.read_bytes()) for p in sorted(BPMN.rglob("*"))
                                       if p.suffix in (".bpmn", ".json")])
         uow.commit()
-    assert load_demo(services) == 5
-    assert load_demo(services) == 0  # idempotent
+    first = load_demo(services)
+    assert (first.users_created, first.cases_created) == (len(DEMO_USERS), 5)
+    assert "fuehrerscheinumtausch" in first.missing_procedures  # not deployed here: its cases are left out
+    again = load_demo(services)
+    assert (again.users_created, again.cases_created, again.skipped) == (0, 0, None)  # idempotent
 
 
 def _signed_in(services: Services, login: str) -> FlaskClient:
