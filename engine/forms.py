@@ -39,7 +39,7 @@ def validate_form_data(schema: dict[str, Any] | None, data: Any) -> dict[str, An
         return payload
     try:
         Draft202012Validator.check_schema(schema)
-        validator = Draft202012Validator(schema)
+        validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     except SchemaError as exc:  # checked at deploy, but be explicit
         raise ValidationFailed(f"the task's form schema is invalid: {exc.message}") from exc
     details: dict[str, str] = {}

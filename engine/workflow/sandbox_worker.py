@@ -144,6 +144,16 @@ _EXTRA_BUILTINS = (
 )
 
 
+_INTERNAL_IMPORTS = frozenset({"time", "_strptime"})  # what date.strftime/strptime import behind the scenes
+
+
+def _internal_import(name: str, *args: Any, **kwargs: Any) -> Any:
+    """`__import__` for the interpreter's own use (scripts cannot name it: `_` names are refused at compile time)."""
+    if name not in _INTERNAL_IMPORTS:
+        raise ImportError(f"import of {name} is not allowed in scripts")
+    return builtins.__import__(name, *args, **kwargs)
+
+
 def _inplacevar(op: str, target: Any, value: Any) -> Any:
     return _INPLACE[op](target, value)
 
@@ -156,6 +166,7 @@ def _safe_globals() -> dict[str, Any]:
     restricted_builtins = dict(safe_builtins)
     for name in _EXTRA_BUILTINS:
         restricted_builtins[name] = getattr(builtins, name)
+    restricted_builtins["__import__"] = _internal_import
     return {
         "__builtins__": restricted_builtins,
         "__name__": "script",

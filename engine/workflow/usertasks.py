@@ -26,7 +26,6 @@ from engine.workflow.xmlutil import (
     local,
     process_properties,
     spiff_extension,
-    spiff_properties,
 )
 
 FormLookup = Callable[[str], "dict[str, Any] | None"]
@@ -216,7 +215,7 @@ class UserTaskReader:
         return elements
 
     def read(self, task: etree._Element, lane: str | None) -> UserTaskMeta:
-        props = spiff_properties(task)
+        props = process_properties(task)  # camunda:properties or spiffworkflow:properties (Spiff wins)
 
         def pick(name: str) -> str | None:
             return camunda_attr(task, name) or props.get(name)

@@ -105,3 +105,12 @@ def test_scripts_read_the_engine_clock_in_the_city_time_zone(sandbox: SandboxEnv
         assert sandbox.evaluate("(date.today() - date(2026, 1, 1)).days", {}) == 18
     outside = sandbox.evaluate("date.today()", {})  # outside the engine: the real day in Germany
     assert outside == dt.datetime.now(ZoneInfo("Europe/Berlin")).date()
+
+
+def test_date_formatting_works_but_imports_stay_closed(sandbox: SandboxEnvironment) -> None:
+    assert sandbox.evaluate("date(2026, 1, 19).strftime('%d.%m.%Y')", {}) == "19.01.2026"
+    assert sandbox.evaluate("datetime.strptime('19.01.2026', '%d.%m.%Y').year", {}) == 2026
+    with pytest.raises(Exception, match="invalid variable name"):
+        sandbox.evaluate("__import__('os')", {})
+    with pytest.raises(Exception, match="invalid variable name"):
+        sandbox.execute("x = __builtins__['__import__']('os')", {}, {})

@@ -63,7 +63,7 @@ def _friendly(schema: Mapping[str, Any] | None, data: Any, lang: str) -> dict[st
     if not schema or not isinstance(data, dict):
         return {}
     try:
-        validator = Draft202012Validator(dict(schema))
+        validator = Draft202012Validator(dict(schema), format_checker=Draft202012Validator.FORMAT_CHECKER)
         found = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     except (SchemaError, RecursionError):
         return {}
