@@ -22,10 +22,18 @@ from engine.taskops import claim
 from engine.tasks import complete_task
 from records.access import Principal
 from records.documents import add_document
+from records.files import LOCAL_TIMEZONE
 from records.models import RecordCase
 from web.casestart import start_case
 from web.demo.people import demo_user
 from web.demo.samples import Doc
+
+
+@dataclass(frozen=True)
+class Day:
+    """A date in step data, relative to the simulated day the step happens on (ISO text in the data)."""
+
+    offset: int = 0
 
 
 class DemoScenarioError(AkteError):
@@ -80,7 +88,11 @@ def exists(services: Services, case: DemoCase) -> bool:
 
 
 def _with_documents(services: Services, login: str, case_id: uuid.UUID, value: Any) -> Any:
-    """`value` with every `Doc` replaced by the id of a new document of the case (as a form upload does)."""
+    """`value` with every `Doc` replaced by the id of a new document of the case (as a form upload does) and
+    every `Day` by its date."""
+    if isinstance(value, Day):
+        today = services.clock.now().astimezone(LOCAL_TIMEZONE).date()
+        return (today + timedelta(days=value.offset)).isoformat()
     if isinstance(value, Doc):
         with services.db.unit_of_work() as uow:
             view = add_document(uow, services.records, _principal(login), value.upload(), case_id=case_id,
