@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 
 from core.bootstrap import Services
 from engine.deploy import deploy
-from engine.workflow.parsing import SourceFile
 from intake.models import IntakeItem
 from intake.process import process_pending
 from intake.receive import receive_file
@@ -23,11 +22,11 @@ from records.access import Principal
 from records.documents import Upload
 from records.fileplan import import_plan, parse_plan_csv
 from records.models import Document, DocumentVersion, Note, RecordCase, RecordFile
-from tests.conftest import REPO, testdata_dir
+from tests.bpmn.driver import procedure_files
+from tests.conftest import testdata_dir
 from tests.helpers import akte_env
 
 PLAN_CSV = "code;title;retention_years\n20;Finanzen;\n20.30;Rechnungseingang;10\n"
-PROCESS = REPO / "tests" / "fixtures" / "intake" / "rechnungseingang.bpmn"
 CLERK = Principal("clerk", frozenset({"unit-x"}))
 
 
@@ -56,8 +55,9 @@ def intake_services(services: Services, tmp_path: Path, **changes: Any) -> Servi
 
 
 def deploy_invoice_process(services: Services) -> None:
+    """The shipped Rechnungseingang procedure (bpmn/rechnungseingang/, with its decision, forms and letter)."""
     with services.db.unit_of_work() as uow:
-        deploy(uow, services.engine, [SourceFile(PROCESS.name, PROCESS.read_bytes())])
+        deploy(uow, services.engine, procedure_files("rechnungseingang"))
         uow.commit()
 
 
