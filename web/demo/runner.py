@@ -25,8 +25,10 @@ from records.documents import add_document
 from records.files import LOCAL_TIMEZONE
 from records.models import RecordCase
 from web.casestart import start_case
-from web.demo.people import demo_user
+from web.demo.people import DEMO_USERS, demo_user
 from web.demo.samples import Doc
+
+DEMO_LOGINS = frozenset(user.login for user in DEMO_USERS)
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class DemoCase:
     plan_code: str
     unit: str
     started_days_ago: float
-    clerk: str  # who opens the case
+    clerk: str  # who opens the case: a demo login, or a system actor such as "intake"
     data: dict[str, Any] = field(default_factory=dict)
     steps: tuple[Step, ...] = ()
     documents: tuple[Doc, ...] = ()  # filed in the case when it opens (e.g. the scanned application)
@@ -72,6 +74,9 @@ def _actor(login: str) -> TaskActor:
 
 
 def _principal(login: str) -> Principal:
+    """A demo user as principal; other names act as the system (e.g. "intake" files e-invoices)."""
+    if login not in DEMO_LOGINS:
+        return Principal.system(login)
     return Principal(login, frozenset(demo_user(login).units))
 
 
@@ -87,13 +92,15 @@ def exists(services: Services, case: DemoCase) -> bool:
         return uow.session.scalar(select(RecordCase.id).where(RecordCase.title == case.title).limit(1)) is not None
 
 
-def _with_documents(services: Services, login: str, case_id: uuid.UUID, value: Any) -> Any:
+def _with_documents(services: Services, login: str, case_id: uuid.UUID | None, value: Any) -> Any:
     """`value` with every `Doc` replaced by the id of a new document of the case (as a form upload does) and
     every `Day` by its date."""
     if isinstance(value, Day):
         today = services.clock.now().astimezone(LOCAL_TIMEZONE).date()
         return (today + timedelta(days=value.offset)).isoformat()
     if isinstance(value, Doc):
+        if case_id is None:
+            raise DemoScenarioError(f"document {value.filename}: documents belong in steps or the case's documents")
         with services.db.unit_of_work() as uow:
             view = add_document(uow, services.records, _principal(login), value.upload(), case_id=case_id,
                                 title=value.title)
@@ -132,7 +139,7 @@ def play(services: Services, clock: FrozenClock, now: datetime, case: DemoCase) 
     run_jobs(services)
     with services.db.unit_of_work() as uow:
         opened = start_case(uow, services, _principal(case.clerk), title=case.title, applicant=case.applicant,
-                            process_key=case.process_key, data=dict(case.data),
+                            process_key=case.process_key, data=_with_documents(services, case.clerk, None, case.data),
                             file={"plan_code": case.plan_code, "title": case.title, "owning_unit": case.unit})
         for doc in case.documents:
             add_document(uow, services.records, _principal(case.clerk), doc.upload(), case_id=opened.case.id,

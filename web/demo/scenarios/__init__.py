@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from web.demo.runner import DemoCase
-from web.demo.scenarios import anfrage, fuehrerschein, gewerbe
+from web.demo.scenarios import anfrage, fuehrerschein, gewerbe, rechnung
 
 
 def all_cases() -> list[DemoCase]:
-    return [*anfrage.cases(), *fuehrerschein.cases(), *gewerbe.cases()]
+    return [*anfrage.cases(), *fuehrerschein.cases(), *gewerbe.cases(), *rechnung.cases()]
