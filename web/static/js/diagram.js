@@ -161,7 +161,9 @@
         element.replaceChildren();
         var viewer = new window.BpmnJS({ container: element });
         element.akteViewer = viewer;
-        return viewer.importXML(xml).then(function () {
+        return viewer.importXML(xml).then(function (result) {
+          // bpmn-js reports model problems it worked around (unknown elements, broken DI) as warnings
+          element.setAttribute("data-import-warnings", String(((result && result.warnings) || []).length));
           var canvas = viewer.get("canvas");
           canvas.zoom("fit-viewport", "auto");
           labelCanvas(element, canvas);
