@@ -18,7 +18,7 @@ from core.settings import Settings, load_settings
 from engine.context import EngineContext
 from engine.handlers import DEFAULT_REGISTRY, HandlerRegistry
 from engine.instances import instance_state
-from engine.resources import instance_data, instance_template
+from engine.resources import instance_data, instance_signers, instance_template
 from engine.workflow.runtime import SpiffRuntime
 from integrations.cards import FakeCardManufacturer, order_card
 from integrations.payment import FakePaymentProvider, collect_fee
@@ -79,7 +79,8 @@ def register_procedure_handlers(registry: HandlerRegistry, settings: Settings, r
     registry.register_transactional("akte.file_follow_up", partial(file_follow_up, records))
     registry.register("akte.payment", partial(collect_fee, FakePaymentProvider(records.clock)))
     registry.register("akte.card_order", partial(order_card, FakeCardManufacturer(records.clock)))
-    registry.register_transactional("akte.payment_order", partial(order_payment, records, FakeTreasury(records.clock)))
+    registry.register_transactional("akte.payment_order",
+                                    partial(order_payment, records, FakeTreasury(records.clock), instance_signers))
 
 
 def secret_key(settings: Settings) -> str:

@@ -49,3 +49,25 @@ def validate_form_data(schema: dict[str, Any] | None, data: Any) -> dict[str, An
         fields = ", ".join(sorted(details))
         raise ValidationFailed(f"invalid value for {fields}", details)
     return payload
+
+
+def keep_read_only(schema: dict[str, Any] | None, data: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """`data` with every `readOnly` field (at any depth of objects) set to its current value, or left out when
+    there is none: a submission cannot change what the form only shows (the web form keeps them; this holds for
+    the JSON API and the CLI too)."""
+    properties = (schema or {}).get("properties")
+    if not isinstance(properties, dict):
+        return data
+    kept = dict(data)
+    for name, field in properties.items():
+        if not isinstance(field, dict):
+            continue
+        if field.get("readOnly") is True:
+            if name in current:
+                kept[name] = current[name]
+            else:
+                kept.pop(name, None)
+        elif field.get("type") == "object" and isinstance(kept.get(name), dict):
+            inner = current.get(name)
+            kept[name] = keep_read_only(field, kept[name], inner if isinstance(inner, dict) else {})
+    return kept

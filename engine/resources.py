@@ -1,4 +1,7 @@
-"""Files deployed with a model that are not models themselves, as seen by one process instance.
+"""What service-task handlers may learn about their instance: letter templates deployed with its model, its
+process data, and who signed its tasks.
+
+Files deployed with a model that are not models themselves are seen by one process instance:
 
 A resource is looked up in the deployment of the instance's process version, else in the latest earlier one
 (an unchanged file is not stored again): an instance keeps the letter templates of its own version.
@@ -12,7 +15,7 @@ from sqlalchemy import select
 
 from core.db import UnitOfWork
 from core.errors import NotFound
-from engine.models import DeploymentResource, ProcessDefinition, ProcessInstance
+from engine.models import DeploymentResource, HumanTask, ProcessDefinition, ProcessInstance
 
 
 def instance_template(uow: UnitOfWork, instance_id: uuid.UUID, name: str) -> str:
@@ -41,3 +44,13 @@ def instance_data(uow: UnitOfWork, instance_id: uuid.UUID) -> dict[str, object]:
     if data is None:
         raise NotFound(f"process instance {instance_id} not found")
     return dict(data)
+
+
+def instance_signers(uow: UnitOfWork, instance_id: uuid.UUID) -> list[str]:
+    """Logins of everyone who completed a task of the instance, first completion first (each once)."""
+    rows = uow.session.execute(
+        select(HumanTask.completed_by).where(HumanTask.instance_id == instance_id, HumanTask.status == "completed",
+                                             HumanTask.completed_by.is_not(None))
+        .order_by(HumanTask.completed_at)
+    ).scalars()
+    return list(dict.fromkeys(str(login) for login in rows))

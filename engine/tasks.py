@@ -12,7 +12,7 @@ from core.errors import Conflict, Forbidden, NotFound
 from core.ids import parse_uuid
 from engine.actors import TaskActor, may_work, on_behalf_of
 from engine.context import EngineContext
-from engine.forms import validate_form_data
+from engine.forms import keep_read_only, require_object, validate_form_data
 from engine.foureyes import require_other_person
 from engine.instances import get_instance
 from engine.models import HumanTask, ProcessInstance
@@ -85,9 +85,10 @@ def complete_task(
         if row.assignee and user and row.assignee != user:
             raise Forbidden(f"task {row.id} is assigned to {row.assignee}")
     require_other_person(uow.session, row, user)
-    payload = validate_form_data(row.form_schema, data)
     instance = uow.session.get(ProcessInstance, row.instance_id)
     assert instance is not None
+    submitted = require_object(data)
+    payload = validate_form_data(row.form_schema, keep_read_only(row.form_schema, submitted, instance.data or {}))
     if instance.status != "running":
         raise Conflict(f"process instance {instance.id} is {instance.status}")
     now = ctx.clock.now()

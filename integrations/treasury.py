@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -31,7 +32,8 @@ class PaymentOrder:
     amount: Decimal
     currency: str
     due_date: str | None
-    approved_by: list[str]
+    approved_by: list[str]  # names as the approvers signed in the forms
+    signed_by: list[str]  # logins of everyone who completed a task of the case's process, in order
 
 
 class Treasury(Protocol):
@@ -58,8 +60,11 @@ def _approvers(value: object) -> list[str]:
     return []
 
 
-def order_payment(ctx: RecordsContext, treasury: Treasury, uow: UnitOfWork, params: dict[str, Any],
-                  instance_id: uuid.UUID) -> dict[str, Any]:
+Signers = Callable[[UnitOfWork, uuid.UUID], list[str]]  # (uow, instance id) -> logins that completed its tasks
+
+
+def order_payment(ctx: RecordsContext, treasury: Treasury, signers: Signers, uow: UnitOfWork,
+                  params: dict[str, Any], instance_id: uuid.UUID) -> dict[str, Any]:
     """`akte.payment_order`: order the payment of an approved invoice and file the order in the case."""
     case_id = own_case(uow, params, instance_id)
     order = PaymentOrder(
@@ -67,7 +72,7 @@ def order_payment(ctx: RecordsContext, treasury: Treasury, uow: UnitOfWork, para
         creditor=text_param(params, "creditor"), iban=text_param(params, "iban").replace(" ", "").upper(),
         amount=amount_param(params), currency=str(params.get("currency") or "EUR"),
         due_date=str(params["due_date"]) if params.get("due_date") else None,
-        approved_by=_approvers(params.get("approved_by")),
+        approved_by=_approvers(params.get("approved_by")), signed_by=signers(uow, instance_id),
     )
     if order.amount <= 0:
         raise ValidationFailed(f"a payment order needs a positive amount, not {order.amount}", {"amount": "positive"})

@@ -107,6 +107,7 @@ def test_four_eyes_letter_fee_order_and_follow_up(services: Services, clock: Fro
     order = json.loads(document_bytes(services, docs["payment_order"].id))
     assert order["iban"] == "DE02120300000000202051" and order["amount"] == "25.30"
     assert order["payment_order_id"] == done.data["anordnung"]["payment_order_id"]
+    assert order["signed_by"] == ["anna", "bert"]  # who completed the approvals, from the task history
     assert case_file(services, case_id).follow_up_date == date(2027, 7, 5)  # 2026-01-05 + P1Y6M
 
 

@@ -48,3 +48,21 @@ def test_people_and_priority() -> None:
     assert resolve_groups(["a, b", "=extra"], {"extra": ["c"]}) == ["a", "b", "c"]
     assert resolve_priority("=prio", {"prio": "90"}) == 90
     assert resolve_priority("high", {}) == 50
+
+
+def test_read_only_fields_keep_their_current_value_whatever_is_submitted() -> None:
+    from engine.forms import keep_read_only
+
+    schema = {"type": "object", "properties": {
+        "betrag": {"type": "number", "readOnly": True},
+        "hinweis": {"type": "string", "readOnly": True},
+        "adresse": {"type": "object", "properties": {"iban": {"type": "string", "readOnly": True},
+                                                     "ort": {"type": "string"}}},
+        "entscheidung": {"type": "string"}}}
+    current = {"betrag": 336.77, "adresse": {"iban": "DE89370400440532013000", "ort": "Krefeld"}}
+    submitted = {"betrag": 0.01, "hinweis": "neu", "entscheidung": "freigeben",
+                 "adresse": {"iban": "DE00000000000000000000", "ort": "Kempen"}}
+    assert keep_read_only(schema, submitted, current) == {
+        "betrag": 336.77, "entscheidung": "freigeben",  # "hinweis" had no value: dropped, not taken
+        "adresse": {"iban": "DE89370400440532013000", "ort": "Kempen"}}
+    assert keep_read_only(None, submitted, current) == submitted
