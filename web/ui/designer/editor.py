@@ -1,0 +1,7 @@
+"""Designer pages: editor (routes on the `designer` blueprint)."""
+
+from __future__ import annotations
+
+from web.ui.designer import bp
+
+__all__ = ["bp"]
