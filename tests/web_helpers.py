@@ -17,12 +17,12 @@ PASSWORD = "correct horse battery"
 
 
 def ensure_user(services: Services, login: str, *, roles: Iterable[str] = ("caseworker",), units: Iterable[str] = (),
-                groups: Iterable[str] = (), clearance: str = "internal", name: str = "") -> None:
+                groups: Iterable[str] = (), clearance: str = "internal", name: str = "", locale: str = "de") -> None:
     with services.db.unit_of_work() as uow:
         if uow.session.scalars(select(UserAccount.id).where(UserAccount.login == login)).first() is None:
             create_user(uow, services.clock, NewUser(login=login, display_name=name, roles=tuple(roles),
                                                      units=tuple(units), groups=tuple(groups), clearance=clearance,
-                                                     password=PASSWORD))
+                                                     password=PASSWORD, locale=locale))
             uow.commit()
 
 
