@@ -1,10 +1,14 @@
 """Every procedure in bpmn/ deploys cleanly (no warnings), as standard BPMN that Camunda Modeler and bpmn-js open:
-Camunda dialect only (no spiffworkflow: elements), complete diagram interchange, a README, and file names
-unique across procedures (deployed forms and letter templates are found by name)."""
+valid against the OMG BPMN 2.0 / DMN 1.3 schemas, Camunda dialect only (no spiffworkflow: elements), complete
+diagram interchange, a README, and file names unique across procedures (deployed forms and letter templates
+are found by name)."""
 
 from __future__ import annotations
 
+import importlib.util
 from collections import Counter
+from functools import cache
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -19,6 +23,23 @@ DRAWN = ("startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowE
          "userTask", "serviceTask", "scriptTask", "businessRuleTask", "receiveTask", "sendTask", "manualTask",
          "task", "exclusiveGateway", "parallelGateway", "eventBasedGateway", "inclusiveGateway", "subProcess",
          "callActivity", "lane", "participant")
+
+
+@cache
+def _schema(relative: str) -> etree.XMLSchema:
+    """The OMG schemas (BPMN 2.0 with DI, DMN 1.3) as shipped inside the SpiffWorkflow package."""
+    spec = importlib.util.find_spec("SpiffWorkflow")
+    assert spec is not None and spec.submodule_search_locations
+    return etree.XMLSchema(etree.parse(str(Path(spec.submodule_search_locations[0]) / relative)))
+
+
+@pytest.mark.parametrize("name", shipped_procedures())
+def test_models_and_decisions_are_valid_against_the_omg_schemas(name: str) -> None:
+    for source in procedure_files(name):
+        if source.name.endswith((".bpmn", ".dmn")):
+            schema = _schema("bpmn/parser/schema/BPMN20.xsd" if source.name.endswith(".bpmn")
+                             else "dmn/parser/schema/DMN13.xsd")
+            assert schema.validate(etree.fromstring(source.content)), (source.name, str(schema.error_log))
 
 
 def test_file_names_are_unique_across_procedures() -> None:
