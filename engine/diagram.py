@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from core.db import UnitOfWork
 from core.errors import NotFound
 from engine.models import HumanTask, InstanceEvent, Job, MessageSubscription, ProcessDefinition, ProcessInstance
+from engine.workflow.xmlsafe import load_xml
 
 DONE_EVENTS = ("task_completed", "service_completed", "timer_fired", "message_received", "started", "ended")
 
@@ -19,6 +20,16 @@ class InstanceDiagram:
     bpmn_xml: bytes
     active: list[str]
     completed: list[str]
+    names: dict[str, str] = field(default_factory=dict)  # element id -> its name in the model (named ones only)
+
+
+def element_names(bpmn_xml: bytes) -> dict[str, str]:
+    """Names of the model's named elements by id (the XML was checked and stored at deployment)."""
+    if not bpmn_xml:
+        return {}
+    root = load_xml("model", bpmn_xml, max_bytes=max(len(bpmn_xml), 1))
+    return {str(el.get("id")): " ".join(str(el.get("name")).split())
+            for el in root.iter() if isinstance(el.tag, str) and el.get("id") and el.get("name")}
 
 
 def instance_diagram(uow: UnitOfWork, instance_id: uuid.UUID) -> InstanceDiagram:
@@ -36,4 +47,5 @@ def instance_diagram(uow: UnitOfWork, instance_id: uuid.UUID) -> InstanceDiagram
         select(InstanceEvent.element_id).where(InstanceEvent.instance_id == instance_id,
                                                InstanceEvent.kind.in_(DONE_EVENTS),
                                                InstanceEvent.element_id.is_not(None))) if element}
-    return InstanceDiagram(bpmn_xml=xml or b"", active=sorted(active), completed=sorted(completed - active))
+    return InstanceDiagram(bpmn_xml=xml or b"", active=sorted(active), completed=sorted(completed - active),
+                           names=element_names(xml or b""))

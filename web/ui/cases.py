@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from core.db import UnitOfWork
 from core.errors import NotFound, ValidationFailed
 from core.ids import parse_uuid
+from engine.deploy import procedures
 from engine.diagram import instance_diagram
 from engine.instances import get_instance
 from engine.views import InstanceView
@@ -43,13 +44,16 @@ def case_context(uow: UnitOfWork, principal: Principal, case_id: str | uuid.UUID
     case = cases.get_case(uow, svc.records, principal, case_id)
     instance = get_instance(uow, case.process_instance_id, with_history=True) if case.process_instance_id else None
     diagram = instance_diagram(uow, case.process_instance_id) if case.process_instance_id else None
+    names = diagram.names if diagram else {}
     return {
         "case": case,
+        "status_label": status_label(case.status),
+        "procedure_name": procedure_name(uow, case.procedure),
         "file": files.get_file(uow, principal, case.file_id),
         "documents": documents.list_documents(uow, principal, case_id=case.id),
         "notes": notes.list_notes(uow, principal, case_id=case.id),
         "instance": instance,
-        "history": _history(uow, case, instance),
+        "history": _history(uow, case, instance, names),
         "diagram": diagram,
         "diagram_active": json.dumps(diagram.active if diagram else []),
         "diagram_completed": json.dumps(diagram.completed if diagram else []),
@@ -57,12 +61,27 @@ def case_context(uow: UnitOfWork, principal: Principal, case_id: str | uuid.UUID
     }
 
 
-def _history(uow: UnitOfWork, case: CaseView, instance: InstanceView | None) -> list[HistoryItem]:
-    """The engine's event history and the audit trail of the file, newest first."""
+def status_label(status: str) -> str:
+    """A case status (records.cases.case_status) in the user's language."""
+    labels = {"open": _("open"), "in_progress": _("in progress"), "suspended": _("suspended"),
+              "completed": _("completed"), "cancelled": _("cancelled"), "closed": _("closed")}
+    return labels.get(status, status)
+
+
+def procedure_name(uow: UnitOfWork, key: str | None) -> str | None:
+    """The name of the procedure `key` as its latest version calls it (the key when it has none)."""
+    if key is None:
+        return None
+    return next((name or key for found, name, _fields in procedures(uow) if found == key), key)
+
+
+def _history(uow: UnitOfWork, case: CaseView, instance: InstanceView | None,
+             names: dict[str, str] | None = None) -> list[HistoryItem]:
+    """The engine's event history and the audit trail of the file, newest first (elements by their names)."""
     items = [HistoryItem(entry.at, entry.actor, f"{entry.entity_type}: {entry.action}", _audit_detail(entry.after))
              for entry in audit.history(uow, file_id=case.file_id, limit=200)]
     for event in instance.history if instance else []:
-        detail = event.element_id or ""
+        detail = (names or {}).get(event.element_id or "", event.element_id or "")
         comment = event.payload.get("comment") if isinstance(event.payload, dict) else None
         behalf = event.payload.get("on_behalf_of") if isinstance(event.payload, dict) else None
         if behalf:
