@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
+
+CITY_TIMEZONE = ZoneInfo("Europe/Berlin")  # a date a caseworker names (a due date) is a day in the city
+
+
+def end_of_day(day: date) -> datetime:
+    """The last second of `day` in the city, as UTC: a task due on a date is due until that day ends there."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=CITY_TIMEZONE).astimezone(UTC)
 
 
 class Clock(Protocol):

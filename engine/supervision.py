@@ -16,11 +16,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
 
+from core.clock import end_of_day
 from core.db import UnitOfWork
 from core.errors import Conflict, NotFound, ValidationFailed
 from engine import taskindex
@@ -148,13 +149,13 @@ def reassign(uow: UnitOfWork, ctx: EngineContext, supervisor: str, task_ids: Ite
 
 
 def due_moment(due: date | datetime | None, now: datetime) -> datetime | None:
-    """The stored due moment: a date means the end of that day (UTC, as models' due dates); not in the past."""
+    """The stored due moment: a date means the end of that day in the city (as models' due dates); not in the past."""
     if due is None:
         return None
     if isinstance(due, datetime):
         moment = due if due.tzinfo else due.replace(tzinfo=UTC)
     elif isinstance(due, date):
-        moment = datetime.combine(due, time(23, 59, 59), tzinfo=UTC)
+        moment = end_of_day(due)
     else:
         raise ValidationFailed("the due date must be a date", {"due": "expected a date"})
     if moment < now:

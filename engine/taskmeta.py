@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from typing import Any
 
+from core.clock import end_of_day
 from engine.workflow.schedule import parse_iso_duration
 
 _DOTTED = re.compile(r"^\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*$")
@@ -66,7 +67,7 @@ def resolve_moment(
     if isinstance(resolved, datetime):
         return resolved if resolved.tzinfo else resolved.replace(tzinfo=UTC)
     if isinstance(resolved, date):
-        return datetime.combine(resolved, time(23, 59, 59), tzinfo=UTC)
+        return end_of_day(resolved)
     if not isinstance(resolved, str):
         return None
     text = resolved.strip()
@@ -74,7 +75,7 @@ def resolve_moment(
         if text.startswith(("P", "p")):
             return parse_iso_duration(text.upper(), now)
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(23, 59, 59), tzinfo=UTC)
+            return end_of_day(date.fromisoformat(text))
         moment = datetime.fromisoformat(text)
     except (ValueError, TypeError, AttributeError):
         return None

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from core.bootstrap import Services
-from core.clock import FrozenClock
+from core.clock import CITY_TIMEZONE, FrozenClock
 from core.errors import Forbidden, ValidationFailed
 from engine.actors import TaskActor
 from engine.instances import instance_state
@@ -125,9 +125,10 @@ def due(moment: str | None) -> datetime:
 
 
 def due_day(moment: str | None) -> date:
-    """The day a task is due (dates without a time are due at its end)."""
-    assert due(moment).time().isoformat() == "23:59:59"
-    return due(moment).date()
+    """The day a task is due (dates without a time are due at its end, in the city's time zone)."""
+    local = due(moment).astimezone(CITY_TIMEZONE)
+    assert local.time().isoformat() == "23:59:59"
+    return local.date()
 
 
 def test_a_small_e_invoice_is_approved_once_and_the_payment_ordered(deployed: Services) -> None:

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from core.bootstrap import Services, bootstrap
-from core.clock import FrozenClock
+from core.clock import FrozenClock, end_of_day
 from core.migrate import upgrade
 from core.settings import load_settings
 from engine.handlers import HandlerRegistry
@@ -93,7 +93,7 @@ def test_supervisor_reassigns_a_task_and_sees_it_in_the_history(page: Page, live
     expect(page).to_have_url(re.compile(r"procedure=supervised"))
     page.goto(f"/supervisor/cases/{other.case_id}")
     expect(page.locator(f"#task-table tr[data-task-id='{other.tasks['work']}'] .due time")).to_have_attribute(
-        "datetime", f"{new_due}T23:59:59+00:00")
+        "datetime", end_of_day(date.fromisoformat(new_due)).isoformat())
 
     page.goto("/supervisor/incidents")
     expect(page.locator(".supervisor-incidents tbody tr")).to_have_count(1)

@@ -412,13 +412,13 @@ def test_due_date_change_shows_in_the_task_and_the_history(services: Services, c
                                                          "back": f"/supervisor/cases/{first.case_id}"})
     assert response.status_code == 302
     with services.db.unit_of_work() as uow:
-        assert get_task(uow, first.tasks["work"]).due == "2026-02-20T23:59:59+00:00"
+        assert get_task(uow, first.tasks["work"]).due == "2026-02-20T22:59:59+00:00"  # the day's end in Krefeld
     detail = sara.get(f"/supervisor/cases/{first.case_id}").get_data(as_text=True)
-    assert 'datetime="2026-02-20T23:59:59+00:00"' in detail  # the task row
+    assert 'datetime="2026-02-20T22:59:59+00:00"' in detail  # the task row
     log = detail[detail.index('id="supervision-log"'):]
     assert "Dec 31, 2026" in log and "Feb 20, 2026" in log and "Unterlagen fehlen" in log
     event = next(e for e in instance(services, first.instance_id).history if e.kind == "task_due_changed")
-    assert event.payload["before"] == {"due": "2026-12-31T23:59:59+00:00"} and event.actor == "sara"
+    assert event.payload["before"] == {"due": "2026-12-31T22:59:59+00:00"} and event.actor == "sara"
 
     clock.advance(timedelta(days=2))  # the second case's task is overdue now; a bulk change lifts it
     assert found(services, overdue=True) == [second.reference]

@@ -33,10 +33,12 @@ def test_non_object_and_reserved_names_refused() -> None:
 
 def test_moments() -> None:
     assert resolve_moment("P14D", {}, NOW) == datetime(2026, 1, 19, 9, 0, tzinfo=UTC)
-    assert resolve_moment("2026-02-01", {}, NOW) == datetime(2026, 2, 1, 23, 59, 59, tzinfo=UTC)
+    # a date is due until it ends in Germany: 23:59:59 CET = 22:59:59 UTC in winter, 21:59:59 UTC in summer
+    assert resolve_moment("2026-02-01", {}, NOW) == datetime(2026, 2, 1, 22, 59, 59, tzinfo=UTC)
+    assert resolve_moment("2026-07-01", {}, NOW) == datetime(2026, 7, 1, 21, 59, 59, tzinfo=UTC)
     assert resolve_moment("2026-02-01T10:00:00+01:00", {}, NOW) == datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
     assert resolve_moment("=deadline", {"deadline": "2026-03-01"}, NOW) == datetime(
-        2026, 3, 1, 23, 59, 59, tzinfo=UTC)
+        2026, 3, 1, 22, 59, 59, tzinfo=UTC)
     assert resolve_moment("=missing", {}, NOW) is None
     assert resolve_moment("soon", {}, NOW) is None
 
