@@ -29,7 +29,7 @@ from engine.context import EngineContext
 from engine.foureyes import require_other_person
 from engine.models import HumanTask, Incident, Job, ProcessDefinition, ProcessInstance
 from engine.persistence import record_event
-from engine.taskops import MAX_NAME, TaskOutcome, _comment, _each
+from engine.taskops import MAX_NAME, TaskOutcome, checked_comment, each_task
 from engine.tasks import task_row
 
 TASK_REASSIGNED = "task_reassigned"
@@ -128,7 +128,7 @@ def reassign(uow: UnitOfWork, ctx: EngineContext, supervisor: str, task_ids: Ite
     `within` is refused alone.
     """
     user, group = _target(to_user, to_group)
-    note = _comment(comment, required=True)
+    note = checked_comment(comment, required=True)
 
     def one(task_id: str) -> None:
         row = _steerable(uow, task_id, within, versions)
@@ -145,7 +145,7 @@ def reassign(uow: UnitOfWork, ctx: EngineContext, supervisor: str, task_ids: Ite
         after = {"assignee": row.assignee, "candidate_groups": list(row.candidate_groups)}
         _record(uow, ctx, supervisor, row, TASK_REASSIGNED, note, before, after)
 
-    return _each(uow, task_ids, one)
+    return each_task(uow, task_ids, one)
 
 
 def due_moment(due: date | datetime | None, now: datetime) -> datetime | None:
@@ -170,7 +170,7 @@ def change_due(uow: UnitOfWork, ctx: EngineContext, supervisor: str, task_ids: I
                versions: Mapping[str, int] | None = None) -> list[TaskOutcome]:
     """Set (or with None clear) each task's due date; the comment says why. Refusals as for `reassign`."""
     moment = due_moment(due, ctx.clock.now())
-    note = _comment(comment)
+    note = checked_comment(comment)
 
     def one(task_id: str) -> None:
         row = _steerable(uow, task_id, within, versions)
@@ -181,7 +181,7 @@ def change_due(uow: UnitOfWork, ctx: EngineContext, supervisor: str, task_ids: I
         _record(uow, ctx, supervisor, row, TASK_DUE_CHANGED, note, before,
                 {"due": moment.isoformat() if moment else None})
 
-    return _each(uow, task_ids, one)
+    return each_task(uow, task_ids, one)
 
 
 def open_tasks(uow: UnitOfWork, instance_ids: Collection[uuid.UUID]) -> list[SupervisedTask]:

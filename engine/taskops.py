@@ -40,7 +40,7 @@ class TaskOutcome:
     code: str | None = None
 
 
-def _comment(comment: str | None, *, required: bool = False) -> str | None:
+def checked_comment(comment: str | None, *, required: bool = False) -> str | None:
     text = (comment or "").strip()
     if required and not text:
         raise ValidationFailed("a comment is required", {"comment": "required"})
@@ -70,7 +70,7 @@ def claim(uow: UnitOfWork, ctx: EngineContext, actor: TaskActor, task_id: str | 
           comment: str | None = None) -> InboxRow:
     """Take an unassigned task of one of the actor's groups (admins: any unassigned task). Claiming one's
     own task again changes nothing; a task someone else holds is a Conflict."""
-    note = _comment(comment)
+    note = checked_comment(comment)
     row = task_row(uow, task_id)
     if row.status != "open":
         raise Conflict(f"task {row.id} is already {row.status}")
@@ -88,7 +88,7 @@ def claim(uow: UnitOfWork, ctx: EngineContext, actor: TaskActor, task_id: str | 
 def unclaim(uow: UnitOfWork, ctx: EngineContext, actor: TaskActor, task_id: str | uuid.UUID, *,
             comment: str | None = None) -> InboxRow:
     """Give an assigned task back to its candidate groups (assignee, substitute or admin)."""
-    note = _comment(comment)
+    note = checked_comment(comment)
     row = open_task_for(uow, actor, task_id)
     if row.assignee is None:
         raise Conflict(f"task {row.id} is not claimed by anyone")
@@ -115,7 +115,7 @@ def delegate(uow: UnitOfWork, ctx: EngineContext, actor: TaskActor, task_id: str
     """Hand a task to a colleague (they become its assignee) or to a group (unassigned, that group its only
     candidate group), with a required comment."""
     user, group = _delegation_target(to_user, to_group)
-    note = _comment(comment, required=True)
+    note = checked_comment(comment, required=True)
     row = open_task_for(uow, actor, task_id)
     return _delegate_row(uow, ctx, actor, row, user, group, note)
 
@@ -139,7 +139,7 @@ def set_follow_up(uow: UnitOfWork, ctx: EngineContext, actor: TaskActor, task_id
     """Put a task away until `when` (it resurfaces at the start of that day, UTC), or None to clear it."""
     if when is not None and (not isinstance(when, date) or isinstance(when, datetime)):
         raise ValidationFailed("the follow-up must be a date", {"when": "expected a date"})
-    note = _comment(comment)
+    note = checked_comment(comment)
     row = open_task_for(uow, actor, task_id)
     absent = on_behalf_of(actor, row)
     row.follow_up_at = datetime.combine(when, time(0), tzinfo=UTC) if when is not None else None
@@ -153,14 +153,14 @@ def set_priority(uow: UnitOfWork, ctx: EngineContext, actor: TaskActor, task_id:
     if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 100:
         raise ValidationFailed("the priority must be a whole number from 0 to 100",
                                {"priority": "a whole number from 0 to 100"})
-    note = _comment(comment)
+    note = checked_comment(comment)
     row = open_task_for(uow, actor, task_id)
     absent = on_behalf_of(actor, row)
     previous, row.priority = row.priority, priority
     return _record(uow, ctx, actor, row, "task_priority_set", absent, note, priority=priority, previous=previous)
 
 
-def _each(uow: UnitOfWork, task_ids: Iterable[str | uuid.UUID],
+def each_task(uow: UnitOfWork, task_ids: Iterable[str | uuid.UUID],
           action: Callable[[str], object]) -> list[TaskOutcome]:
     """Run `action` on every task in its own savepoint: a refused task is reported and rolled back alone."""
     ids = list(dict.fromkeys(str(task_id) for task_id in task_ids))
@@ -183,16 +183,16 @@ def _each(uow: UnitOfWork, task_ids: Iterable[str | uuid.UUID],
 def claim_many(uow: UnitOfWork, ctx: EngineContext, actor: TaskActor,
                task_ids: Iterable[str | uuid.UUID]) -> list[TaskOutcome]:
     """Claim each task; every task's outcome is reported, one refusal does not stop the others."""
-    return _each(uow, task_ids, lambda task_id: claim(uow, ctx, actor, task_id))
+    return each_task(uow, task_ids, lambda task_id: claim(uow, ctx, actor, task_id))
 
 
 def delegate_many(uow: UnitOfWork, ctx: EngineContext, actor: TaskActor, task_ids: Iterable[str | uuid.UUID], *,
                   to_user: str | None = None, to_group: str | None = None, comment: str) -> list[TaskOutcome]:
     """Delegate each task (see `delegate`); a missing comment or target refuses the whole call."""
     user, group = _delegation_target(to_user, to_group)
-    note = _comment(comment, required=True)
+    note = checked_comment(comment, required=True)
 
     def one(task_id: str) -> None:
         _delegate_row(uow, ctx, actor, open_task_for(uow, actor, task_id), user, group, note)
 
-    return _each(uow, task_ids, one)
+    return each_task(uow, task_ids, one)
