@@ -17,6 +17,7 @@ from engine.handlers import HandlerRegistry
 from engine.workflow.camunda import apply_camunda
 from engine.workflow.deployment import Deployment
 from engine.workflow.dmn import prepare_dmn
+from engine.workflow.lint import lint_models
 from engine.workflow.model_types import ParsedProcess, ParseResult, Resolver, SourceFile, UserTaskMeta
 from engine.workflow.problems import ModelRejected, Problem
 from engine.workflow.scripts import check_scripts
@@ -75,6 +76,7 @@ def parse_models(
         apply_camunda(document.name, document.root, deployment.decisions, deployment.problems)
         check_scripts(document.name, document.root, deployment.problems)
         deployment.check_document(document)
+    lint_models(deployment.bpmn_documents(), deployment.user_tasks, deployment.problems)
     processes = deployment.build_processes()
     deployment.problems.raise_if_errors()
     forms: dict[str, dict[str, Any]] = deployment.uploaded_forms()
