@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from core.db import UnitOfWork
 from core.errors import Conflict
@@ -18,7 +19,7 @@ from engine.starts import schedule_start_timers
 from engine.views import DefinitionView
 from engine.workflow.parsing import ParseResult, SourceFile, parse_models
 from engine.workflow.problems import Problem
-from engine.workflow.xmlsafe import load_xml
+from engine.workflow.xmlsafe import XmlRejected, load_xml
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,21 @@ def read_source_files(paths: Sequence[str | Path], max_bytes: int) -> list[Sourc
 
 
 class _Resolver:
-    """Finds earlier deployed processes, decisions and forms that new models refer to."""
+    """Finds earlier deployed processes, decisions and forms that new models refer to.
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    Forms and decisions are found by name, and two procedures may well both have an `antrag.json`: the ones
+    deployed together with an earlier version of the same process (`keys`) come first, then any."""
+
+    def __init__(self, uow: UnitOfWork, keys: Collection[str] = ()) -> None:
         self._session = uow.session
+        self._own = (select(ProcessDefinition.deployment_id).where(ProcessDefinition.key.in_(list(keys)))
+                     if keys else None)
+
+    def _candidates(self, condition: ColumnElement[bool]) -> Iterator[DeploymentResource]:
+        query = select(DeploymentResource).where(condition).order_by(DeploymentResource.id.desc())
+        if self._own is not None:
+            yield from self._session.scalars(query.where(DeploymentResource.deployment_id.in_(self._own)))
+        yield from self._session.scalars(query)
 
     def __call__(self, kind: str, name: str) -> SourceFile | None:
         if kind == "process":
@@ -82,15 +94,28 @@ class _Resolver:
                 .order_by(ProcessDefinition.version.desc())
             ).first()
             return SourceFile(definition.source_file, definition.bpmn_xml) if definition else None
-        query = select(DeploymentResource).order_by(DeploymentResource.id.desc())
         if kind == "form":
-            row = self._session.scalars(query.where(DeploymentResource.kind == "form",
-                                                    DeploymentResource.name == name)).first()
+            condition = and_(DeploymentResource.kind == "form", DeploymentResource.name == name)
+            row = next(self._candidates(condition), None)
             return SourceFile(row.name, row.content) if row else None
-        for row in self._session.scalars(query.where(DeploymentResource.kind == "dmn")):
+        for row in self._candidates(DeploymentResource.kind == "dmn"):
             if name in row.defines:
                 return SourceFile(row.name, row.content)
         return None
+
+
+def _process_ids(files: Sequence[SourceFile], max_bytes: int) -> list[str]:
+    """The ids of the processes the uploaded BPMN files define (unreadable files are parse_models' to report)."""
+    ids: list[str] = []
+    for source in files:
+        if resource_kind(source.name) != "bpmn":
+            continue
+        try:
+            root = load_xml(source.name, source.content, max_bytes=max_bytes)
+        except XmlRejected:
+            continue
+        ids += [str(el.get("id")) for el in root.iter("{*}process") if el.get("id")]
+    return ids
 
 
 def deploy(
@@ -100,7 +125,8 @@ def deploy(
 
     Raises ModelRejected (nothing stored) listing every problem as file, line, element and message.
     """
-    parsed = parse_models(files, max_bytes=ctx.max_model_bytes, handlers=ctx.handlers, resolve=_Resolver(uow))
+    resolver = _Resolver(uow, _process_ids(files, ctx.max_model_bytes))
+    parsed = parse_models(files, max_bytes=ctx.max_model_bytes, handlers=ctx.handlers, resolve=resolver)
     now = ctx.clock.now()
     deployment = Deployment(created_at=now, deployed_by=deployed_by)
     new_resources = _new_resources(uow, files, parsed, ctx.max_model_bytes)

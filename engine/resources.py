@@ -19,20 +19,25 @@ from engine.models import DeploymentResource, HumanTask, ProcessDefinition, Proc
 
 
 def instance_template(uow: UnitOfWork, instance_id: uuid.UUID, name: str) -> str:
-    """The text of letter template `name` as deployed for instance `instance_id`'s process version."""
-    deployment_id = uow.session.scalar(
-        select(ProcessDefinition.deployment_id)
+    """The text of letter template `name` as deployed for instance `instance_id`'s process version: the newest
+    up to that version's deployment, from a deployment of the same process first (another procedure may have
+    a template of the same name), else from any."""
+    found = uow.session.execute(
+        select(ProcessDefinition.deployment_id, ProcessInstance.process_key)
         .join(ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
         .where(ProcessInstance.id == instance_id)
-    )
-    if deployment_id is None:
+    ).first()
+    if found is None:
         raise NotFound(f"process instance {instance_id} not found")
-    content = uow.session.scalar(
-        select(DeploymentResource.content)
-        .where(DeploymentResource.kind == "template", DeploymentResource.name == name,
-               DeploymentResource.deployment_id <= deployment_id)
-        .order_by(DeploymentResource.deployment_id.desc()).limit(1)
-    )
+    deployment_id, key = found
+    query = (select(DeploymentResource.content)
+             .where(DeploymentResource.kind == "template", DeploymentResource.name == name,
+                    DeploymentResource.deployment_id <= deployment_id)
+             .order_by(DeploymentResource.deployment_id.desc()).limit(1))
+    own = select(ProcessDefinition.deployment_id).where(ProcessDefinition.key == key)
+    content = uow.session.scalar(query.where(DeploymentResource.deployment_id.in_(own)))
+    if content is None:
+        content = uow.session.scalar(query)
     if content is None:
         raise NotFound(f"letter template {name!r} was not deployed with this process")
     return bytes(content).decode("utf-8")

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from datetime import date
 from typing import Any
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from core.bootstrap import Services
 from core.clock import FrozenClock
@@ -20,6 +22,7 @@ from engine.taskops import delegate
 from engine.tasks import complete_task
 from engine.workflow.parsing import SourceFile
 from engine.workflow.problems import ModelRejected
+from records.fileplan import import_plan, parse_plan_csv
 from tests.bpmn.driver import (
     case,
     case_file,
@@ -39,13 +42,17 @@ ANNA, BERT = person("anna", "pruefer"), person("bert", "pruefer")
 BOSS = TaskActor(name="chefin", groups=frozenset(), is_admin=True)
 
 
+def _plan(services: Services) -> None:
+    with services.db.unit_of_work() as uow:
+        import_plan(uow, parse_plan_csv("code;title;retention_years\n01;Allgemeines;\n01.10;Anfragen;5\n"))
+        uow.commit()
+
+
 def _deploy(services: Services, *extra: SourceFile) -> None:
     files = [SourceFile("approval_letter.bpmn", (MODELS / "approval_letter.bpmn").read_bytes()),
              SourceFile("bescheid.html", (MODELS / "letters" / "bescheid.html").read_bytes()), *extra]
+    _plan(services)
     with services.db.unit_of_work() as uow:
-        from records.fileplan import import_plan, parse_plan_csv
-
-        import_plan(uow, parse_plan_csv("code;title;retention_years\n01;Allgemeines;\n01.10;Anfragen;5\n"))
         deploy(uow, services.engine, files)
         uow.commit()
 
@@ -133,3 +140,36 @@ def test_bad_letter_template_and_four_eyes_reference_are_rejected_at_deployment(
         deploy(uow, services.engine, [SourceFile("approval_letter.bpmn", wrong.encode()),
                                       SourceFile("bescheid.html", b"<p>x</p>")])
     assert "second: fourEyesWith: 'nirgends' is not another user task" in str(caught.value)
+
+
+def test_forms_and_letters_of_the_same_name_stay_with_their_own_procedure(services: Services) -> None:
+    """Two procedures both ship `antrag.json` and `bescheid.html`; a new version of the first deployed
+    without them (as the modeler saves) still uses its own, not the other procedure's newer ones."""
+    from engine.models import ProcessDefinition
+    from engine.resources import instance_template
+
+    base = (MODELS / "approval_letter.bpmn").read_text().replace(
+        '<bpmn:userTask id="first" name="Sachlich richtig"', '<bpmn:userTask id="first" name="Sachlich richtig" '
+        'camunda:formKey="antrag.json"')
+    other = base.replace('id="approval_letter"', 'id="other_letter"')
+
+    def form(title: str) -> bytes:
+        return json.dumps({"type": "object", "title": title, "properties": {}}).encode()
+
+    with services.db.unit_of_work() as uow:
+        deploy(uow, services.engine, [SourceFile("approval_letter.bpmn", base.encode()),
+                                      SourceFile("antrag.json", form("A")), SourceFile("bescheid.html", b"<p>A</p>")])
+        deploy(uow, services.engine, [SourceFile("other_letter.bpmn", other.encode()),
+                                      SourceFile("antrag.json", form("B")), SourceFile("bescheid.html", b"<p>B</p>")])
+        changed = base.replace('name="Zweite Freigabe"', 'name="Zweite Freigabe (neu)"')
+        result = deploy(uow, services.engine, [SourceFile("approval_letter.bpmn", changed.encode())])
+        uow.commit()
+    assert [(p.key, p.version) for p in result.processes] == [("approval_letter", 2)]
+    with services.db.unit_of_work() as uow:
+        tasks = uow.session.scalar(select(ProcessDefinition.user_tasks).where(
+            ProcessDefinition.key == "approval_letter", ProcessDefinition.version == 2))
+        assert tasks["first"]["form_schema"]["title"] == "A"
+    _plan(services)
+    _case, instance_id = _start(services, "Erika Mustermann", gebuehr=1)
+    with services.db.unit_of_work() as uow:
+        assert instance_template(uow, uuid.UUID(instance_id), "bescheid.html") == "<p>A</p>"

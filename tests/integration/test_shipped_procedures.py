@@ -1,7 +1,7 @@
 """Every procedure in bpmn/ deploys cleanly (no warnings), as standard BPMN that Camunda Modeler and bpmn-js open:
 valid against the OMG BPMN 2.0 / DMN 1.3 schemas, Camunda dialect only (no spiffworkflow: elements), complete
-diagram interchange, a README, and file names unique across procedures (deployed forms and letter templates
-are found by name)."""
+diagram interchange, a README, and file names unique across procedures (`akte deploy bpmn` uploads them all at
+once, and one upload cannot hold two files of the same name)."""
 
 from __future__ import annotations
 
