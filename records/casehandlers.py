@@ -58,6 +58,7 @@ def letter(
         body_template=templates(uow, instance_id, _text_param(params, "template")), subject=title,
         reference_number=file.reference_number, recipient=_recipient(params, data, case.applicant),
         day=ctx.clock.now().astimezone(LOCAL_TIMEZONE).date(), context=context,
+        includes=lambda name: templates(uow, instance_id, name),
     )
     upload = Upload(letter_pdf(request, letterhead), filename, "application/pdf")
     view = add_document(uow, ctx, WORKER, upload, case_id=case_id, title=title, kind="letter")

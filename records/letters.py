@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -17,11 +18,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
+from jinja2 import Environment, FileSystemLoader, FunctionLoader, StrictUndefined, TemplateError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from core.errors import ValidationFailed
+from core.errors import AkteError, ValidationFailed
 
 LAYOUT_DIR = Path(__file__).parent / "templates"
 
@@ -42,6 +43,7 @@ class LetterRequest:
     recipient: str  # multi-line address block
     day: date
     context: dict[str, Any]  # what the body template may use
+    includes: Callable[[str], str] | None = None  # `{% include "x.html" %}`: the source of another template
 
 
 def german_date(value: object) -> str:
@@ -66,9 +68,10 @@ def euro(value: object) -> str:
     return f"{whole.replace(',', '.')},{cents} €"
 
 
-@cache
-def _body_environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(autoescape=True)
+def _body_environment(includes: Callable[[str], str] | None) -> SandboxedEnvironment:
+    """Jinja's sandbox for a letter body; `includes` supplies the parts it includes (other deployed templates)."""
+    loader = FunctionLoader(lambda name: (includes(name), None, lambda: True)) if includes is not None else None
+    env = SandboxedEnvironment(autoescape=True, loader=loader)
     env.filters.update(datum=german_date, euro=euro)
     return env
 
@@ -82,9 +85,9 @@ def _layout_environment() -> Environment:
 def letter_html(request: LetterRequest, letterhead: Letterhead) -> str:
     """The whole letter as HTML; a template error is a ValidationFailed naming the template's problem."""
     try:
-        body = _body_environment().from_string(request.body_template).render(
+        body = _body_environment(request.includes).from_string(request.body_template).render(
             **request.context, today=request.day)
-    except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:  # the designer's template
+    except (AkteError, TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:  # designer input
         raise ValidationFailed(f"letter template cannot be rendered: {type(exc).__name__}: {exc}") from exc
     return _layout_environment().get_template("letter.html").render(
         letterhead=letterhead, subject=request.subject, reference_number=request.reference_number,

@@ -59,3 +59,23 @@ def test_bad_durations_name_the_parameter(duration: str) -> None:
     with pytest.raises(ValidationFailed) as caught:
         add_duration(date(2026, 1, 1), duration)
     assert caught.value.details == {"after": "duration"}
+
+
+def test_a_letter_includes_parts_deployed_with_it_and_a_missing_part_is_a_clear_error() -> None:
+    from core.errors import NotFound
+
+    parts = {"kopf.html": "<p>Betrieb {{ name }}</p>"}
+
+    def part(name: str) -> str:
+        if name not in parts:
+            raise NotFound(f"letter template {name!r} was not deployed with this process")
+        return parts[name]
+
+    body = '{% include "kopf.html" %}<p>Ende</p>'
+    html = letter_html(LetterRequest(**{**_request(body, name="<Radhaus>").__dict__, "includes": part}), HEAD)
+    assert "<p>Betrieb &lt;Radhaus&gt;</p><p>Ende</p>" in html
+    broken = LetterRequest(**{**_request('{% include "fehlt.html" %}').__dict__, "includes": part})
+    with pytest.raises(ValidationFailed, match="fehlt.html"):
+        letter_html(broken, HEAD)
+    with pytest.raises(ValidationFailed, match="cannot be rendered"):  # no parts at all: include is an error
+        letter_html(_request(body, name="x"), HEAD)
