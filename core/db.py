@@ -7,8 +7,8 @@ through an operation never leaves half-written state behind.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -21,7 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
 
-from core.errors import Conflict
+from core.errors import AkteError, Conflict
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +158,26 @@ def concurrent_changes_as_conflict() -> Iterator[None]:
         if conflict is None:
             raise
         raise conflict from exc
+
+
+def each_in_savepoint(uow: UnitOfWork, ids: Iterable[str], action: Callable[[str], object], *,
+                      guard: Callable[[], AbstractContextManager[object]] = nullcontext,
+                      ) -> list[tuple[str, AkteError | None]]:
+    """Run `action` on every id in its own savepoint, inside `guard` (the savepoint's commit too): an id refused
+    with an AkteError is rolled back alone and reported with its error, the others with None."""
+    results: list[tuple[str, AkteError | None]] = []
+    for item in ids:
+        savepoint = uow.session.begin_nested()
+        try:
+            with guard():
+                action(item)
+                savepoint.commit()
+        except AkteError as exc:
+            savepoint.rollback()
+            results.append((item, exc))
+        else:
+            results.append((item, None))
+    return results
 
 
 class Database:

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from core.db import UnitOfWork
 from core.errors import NotFound
+from engine.instances import definition_version
 from engine.models import DeploymentResource, ProcessDefinition, ProcessInstance
 from engine.workflow.camunda_rules import decision_ref
 from engine.workflow.lint import FLOW_NODES
@@ -145,7 +146,7 @@ def catalogue(uow: UnitOfWork, *, search: str | None = None) -> list[ProcessEntr
 
 
 def version_detail(uow: UnitOfWork, key: str, version: int) -> VersionDetail:
-    row = _definition(uow, key, version)
+    row = definition_version(uow, key, version)
     [entry] = _entries(uow, [row])
     versions = list(uow.session.scalars(select(ProcessDefinition.version).where(ProcessDefinition.key == key)
                                         .order_by(ProcessDefinition.version.desc())))
@@ -155,29 +156,15 @@ def version_detail(uow: UnitOfWork, key: str, version: int) -> VersionDetail:
     return VersionDetail(entry, versions, elements, _decision_tables(uow, row.deployment_id, entry.decisions))
 
 
-def version_xml(uow: UnitOfWork, key: str, version: int) -> tuple[str, bytes]:
-    """(source file name, BPMN XML) of one version, as deployed."""
-    row = _definition(uow, key, version)
-    return row.source_file, bytes(row.bpmn_xml)
-
-
 def version_form(uow: UnitOfWork, key: str, version: int, element_id: str) -> FormPreview:
     """The form user task `element_id` of the version shows caseworkers (schema and UI schema as deployed)."""
-    row = _definition(uow, key, version)
+    row = definition_version(uow, key, version)
     meta = (row.user_tasks or {}).get(element_id)
     if not isinstance(meta, dict) or not isinstance(meta.get("form_schema"), dict):
         raise NotFound(f"user task {element_id} of {key} version {version} has no form")
     ui_schema = meta.get("form_ui_schema")
     return FormPreview(key, version, element_id, str(meta.get("name") or element_id), meta.get("form_key"),
                        dict(meta["form_schema"]), dict(ui_schema) if isinstance(ui_schema, dict) else None)
-
-
-def _definition(uow: UnitOfWork, key: str, version: int) -> ProcessDefinition:
-    row = uow.session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key,
-                                                              ProcessDefinition.version == version)).first()
-    if row is None:
-        raise NotFound(f"process {key} version {version} not found")
-    return row
 
 
 def _running_counts(uow: UnitOfWork, definition_ids: Sequence[int]) -> dict[int, int]:

@@ -35,7 +35,7 @@ def start_instance(
 ) -> InstanceView:
     """Start the latest (or the given) version of process `key` and run it until it waits."""
     payload = require_object(data if data is not None else {}, "data")
-    definition = latest_definition(uow, key) if version is None else _definition_version(uow, key, version)
+    definition = latest_definition(uow, key) if version is None else definition_version(uow, key, version)
     now = ctx.clock.now()
     live, snapshot = ctx.runtime.start(definition.id, lambda: definition.spec_json, dict(payload), now,
                                        fired_start_event)
@@ -66,7 +66,8 @@ def instance_state(uow: UnitOfWork, instance_id: uuid.UUID) -> tuple[str, str, d
     return row.process_key, row.status, {name: data[name] for name in row.search_fields or [] if name in data}
 
 
-def _definition_version(uow: UnitOfWork, key: str, version: int) -> ProcessDefinition:
+def definition_version(uow: UnitOfWork, key: str, version: int) -> ProcessDefinition:
+    """Version `version` of process `key`; NotFound if there is no such version."""
     definition = uow.session.scalars(
         select(ProcessDefinition).where(ProcessDefinition.key == key, ProcessDefinition.version == version)
     ).first()

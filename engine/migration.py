@@ -23,11 +23,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.db import UnitOfWork, concurrent_changes_as_conflict
-from core.errors import AkteError, Conflict, NotFound, ValidationFailed
+from core.db import UnitOfWork, concurrent_changes_as_conflict, each_in_savepoint
+from core.errors import Conflict, NotFound, ValidationFailed
 from core.ids import parse_uuid
 from engine import taskindex, taskmeta
 from engine.context import EngineContext
+from engine.instances import definition_version
 from engine.models import HumanTask, Incident, Job, MessageSubscription, ProcessDefinition, ProcessInstance
 from engine.persistence import DEFAULT_MAX_ATTEMPTS, record_event
 from engine.taskindex import CaseColumns
@@ -125,20 +126,11 @@ class MigrationResult:
         return [o for o in self.outcomes if not o.moved]
 
 
-def _definition(uow: UnitOfWork, key: str, version: int) -> ProcessDefinition:
-    definition = uow.session.scalars(
-        select(ProcessDefinition).where(ProcessDefinition.key == key, ProcessDefinition.version == version)
-    ).first()
-    if definition is None:
-        raise NotFound(f"process {key!r} has no version {version}")
-    return definition
-
-
 def _versions(uow: UnitOfWork, key: str, from_version: int,
               to_version: int) -> tuple[ProcessDefinition, ProcessDefinition, ModelPair]:
     if from_version == to_version:
         raise ValidationFailed("choose two different versions", {"to": "must differ from the current version"})
-    old, new = _definition(uow, key, from_version), _definition(uow, key, to_version)
+    old, new = definition_version(uow, key, from_version), definition_version(uow, key, to_version)
     return old, new, ModelPair(old.spec_json, new.spec_json)
 
 
@@ -240,19 +232,15 @@ def migrate_instances(
     ids = list(dict.fromkeys(str(instance_id) for instance_id in instance_ids))
     if len(ids) > MAX_INSTANCES:
         raise ValidationFailed(f"at most {MAX_INSTANCES} instances at once", {"instances": "too many"})
-    outcomes = []
-    for instance_id in ids:
-        savepoint = uow.session.begin_nested()
-        try:
-            expected = (expected_versions or {}).get(instance_id)
-            with concurrent_changes_as_conflict():  # an autoflush may meet the concurrent change first
-                _migrate_one(uow, ctx, pair, old, new, instance_id, renames, actor, expected)
-                savepoint.commit()
-        except AkteError as exc:
-            savepoint.rollback()
-            outcomes.append(MigrationOutcome(instance_id, False, exc.message, exc.code))
-        else:
-            outcomes.append(MigrationOutcome(instance_id, True))
+
+    def move(instance_id: str) -> None:
+        expected = (expected_versions or {}).get(instance_id)
+        _migrate_one(uow, ctx, pair, old, new, instance_id, renames, actor, expected)
+
+    # the guard covers the savepoint's commit too: an autoflush may meet the concurrent change first
+    moved = each_in_savepoint(uow, ids, move, guard=concurrent_changes_as_conflict)
+    outcomes = [MigrationOutcome(instance_id, True) if error is None
+                else MigrationOutcome(instance_id, False, error.message, error.code) for instance_id, error in moved]
     return MigrationResult(from_version, to_version, renames, outcomes)
 
 

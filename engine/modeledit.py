@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from core.db import UnitOfWork
-from core.errors import NotFound
 from engine.context import EngineContext
 from engine.deploy import DeployResult, deploy
+from engine.instances import definition_version
 from engine.modeldiff import ModelDiff, diff_models
 from engine.models import DeploymentResource, ProcessDefinition
 from engine.workflow.model_types import SourceFile
@@ -32,10 +32,7 @@ class VersionSource:
 
 def version_source(uow: UnitOfWork, key: str, version: int) -> VersionSource:
     """The deployed BPMN file of process `key` in `version`; NotFound if there is no such version."""
-    row = uow.session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key,
-                                                              ProcessDefinition.version == version)).first()
-    if row is None:
-        raise NotFound(f"process {key} has no version {version}")
+    row = definition_version(uow, key, version)
     return VersionSource(row.key, row.version, row.name, row.source_file, bytes(row.bpmn_xml),
                          row.deployed_at.isoformat(), row.deployed_by)
 

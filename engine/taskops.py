@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from core.db import UnitOfWork
-from core.errors import AkteError, Conflict, Forbidden, ValidationFailed
+from core.db import UnitOfWork, each_in_savepoint
+from core.errors import Conflict, Forbidden, ValidationFailed
 from engine import taskindex
 from engine.actors import TaskActor, in_candidate_groups, on_behalf_of
 from engine.context import EngineContext
@@ -166,18 +166,8 @@ def each_task(uow: UnitOfWork, task_ids: Iterable[str | uuid.UUID],
     ids = list(dict.fromkeys(str(task_id) for task_id in task_ids))
     if len(ids) > MAX_BULK:
         raise ValidationFailed(f"at most {MAX_BULK} tasks at once", {"ids": f"at most {MAX_BULK}"})
-    outcomes = []
-    for task_id in ids:
-        savepoint = uow.session.begin_nested()
-        try:
-            action(task_id)
-            savepoint.commit()
-        except AkteError as exc:
-            savepoint.rollback()
-            outcomes.append(TaskOutcome(task_id, False, exc.message, exc.code))
-        else:
-            outcomes.append(TaskOutcome(task_id, True))
-    return outcomes
+    return [TaskOutcome(task_id, True) if error is None else TaskOutcome(task_id, False, error.message, error.code)
+            for task_id, error in each_in_savepoint(uow, ids, action)]
 
 
 def claim_many(uow: UnitOfWork, ctx: EngineContext, actor: TaskActor,

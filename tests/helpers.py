@@ -9,7 +9,7 @@ from typing import Any
 
 from core.bootstrap import Services
 from engine.deploy import DeployResult, deploy
-from engine.instances import start_instance
+from engine.instances import get_instance, start_instance
 from engine.tasks import complete_task
 from engine.views import InstanceView
 from engine.workflow.parsing import SourceFile
@@ -34,6 +34,12 @@ def start(services: Services, key: str, data: dict[str, Any] | None = None, **kw
         view = start_instance(uow, services.engine, key, data or {}, **kwargs)
         uow.commit()
     return view
+
+
+def instance(services: Services, instance_id: str) -> InstanceView:
+    """The process instance with its history."""
+    with services.db.unit_of_work() as uow:
+        return get_instance(uow, instance_id, with_history=True)
 
 
 def complete(services: Services, task_id: str, data: dict[str, Any], user: str | None = None) -> InstanceView:

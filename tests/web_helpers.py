@@ -41,9 +41,14 @@ def api_client(services: Services, login: str = "api-admin", *, roles: Iterable[
 def page_client(services: Services, login: str, **user: object) -> FlaskClient:
     """A test client signed in through the sign-in form (session cookie; CSRF tokens are needed for POSTs)."""
     ensure_user(services, login, **user)  # type: ignore[arg-type]
+    return signed_in(services, login, PASSWORD)
+
+
+def signed_in(services: Services, login: str, password: str) -> FlaskClient:
+    """A test client of a fresh app, signed in as an existing user through the sign-in form."""
     client = create_app(services=services).test_client()
     page = client.get("/sign-in")
-    response = client.post("/sign-in", data={"login": login, "password": PASSWORD,
+    response = client.post("/sign-in", data={"login": login, "password": password,
                                               "csrf_token": csrf_from(page.get_data(as_text=True))})
     assert response.status_code == 302, response.get_data(as_text=True)
     return client

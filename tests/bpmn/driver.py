@@ -18,7 +18,6 @@ from core.bootstrap import Services
 from core.clock import FrozenClock
 from engine.actors import TaskActor
 from engine.deploy import DeployResult, deploy
-from engine.instances import get_instance
 from engine.jobs import run_due_jobs
 from engine.messages import MessageResult, send_message
 from engine.taskops import claim
@@ -32,6 +31,7 @@ from records.fileplan import import_plan, parse_plan_csv
 from records.files import get_file
 from records.views import CaseView, DocumentView, FileView
 from tests.conftest import REPO
+from tests.helpers import instance
 from web.casestart import start_case
 
 PROCEDURES = REPO / "bpmn"
@@ -121,11 +121,6 @@ def message(services: Services, name: str, correlate: dict[str, str], data: dict
         uow.commit()
     run_jobs(services)
     return result
-
-
-def instance(services: Services, instance_id: str) -> InstanceView:
-    with services.db.unit_of_work() as uow:
-        return get_instance(uow, instance_id, with_history=True)
 
 
 def case(services: Services, case_id: object) -> CaseView:

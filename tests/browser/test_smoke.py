@@ -27,6 +27,7 @@ DIAGRAM_PAGE = """<!doctype html>
   <link rel="stylesheet" href="/static/vendor/bpmn-js/assets/bpmn-js.css">
   <link rel="stylesheet" href="/static/css/diagram.css">
   <script src="/static/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js" defer></script>
+  <script src="/static/js/bpmn-common.js" defer></script>
   <script src="/static/js/diagram.js" defer></script>
 </head>
 <body>

@@ -15,7 +15,7 @@ from engine.lifecycle import list_incidents
 from engine.models import HumanTask
 from records.models import Document, RecordCase
 from tests.bpmn.driver import deploy_procedure, shipped_procedures
-from tests.web_helpers import csrf_from, ensure_user
+from tests.web_helpers import ensure_user, signed_in
 from web.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 from web.demo.scenarios import all_cases
 
@@ -23,16 +23,6 @@ from web.demo.scenarios import all_cases
 def _office(services: Services) -> None:
     for name in shipped_procedures():
         deploy_procedure(services, name)
-
-
-def _signed_in(services: Services, login: str) -> FlaskClient:
-    from web.app import create_app
-
-    client = create_app(services=services).test_client()
-    token = csrf_from(client.get("/sign-in").get_data(as_text=True))
-    assert client.post("/sign-in", data={"login": login, "password": DEMO_PASSWORD,
-                                          "csrf_token": token}).status_code == 302
-    return client
 
 
 def test_demo_office_has_cases_in_every_state_and_resumes(services: Services) -> None:
@@ -76,7 +66,7 @@ def _every_open_task_opens_for_its_group(services: Services) -> None:
     clients: dict[str, FlaskClient] = {}
     for (process, element), (task_id, groups) in sorted(tasks.items()):
         login = next(user.login for user in DEMO_USERS if set(user.groups) & set(groups) and user.login != "svenja")
-        client = clients.setdefault(login, _signed_in(services, login))
+        client = clients.setdefault(login, signed_in(services, login, DEMO_PASSWORD))
         page = client.get(f"/tasks/{task_id}")
         assert page.status_code == 200, (process, element, login, page.status_code)
         assert re.search(r"<form[^>]+method=\"post\"", page.get_data(as_text=True)), (process, element)

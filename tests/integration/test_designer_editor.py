@@ -29,7 +29,7 @@ def designer(services: Services) -> FlaskClient:
 
 
 def shipped_xml(client: FlaskClient) -> bytes:
-    response = client.get(f"/designer/processes/{KEY}/1/model.bpmn")
+    response = client.get(f"/designer/processes/{KEY}/1.bpmn")
     assert response.status_code == 200 and response.mimetype == "application/xml"
     return response.data
 
@@ -64,7 +64,7 @@ def test_the_editor_page_loads_the_version_with_the_deployed_forms_and_handlers(
     page = client.get(f"/designer/processes/{KEY}/1/edit")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert f'data-xml-url="/designer/processes/{KEY}/1/model.bpmn"' in html
+    assert f'data-xml-url="/designer/processes/{KEY}/1.bpmn"' in html
     assert f'data-save-url="/designer/processes/{KEY}/1/edit"' in html
     assert 'data-file-name="allgemeine-anfrage.bpmn"' in html
     assert '<option value="anfrage-erfassen.json">' in html and '<option value="anfrage-beantworten.json">' in html
@@ -72,7 +72,7 @@ def test_the_editor_page_loads_the_version_with_the_deployed_forms_and_handlers(
     assert "bpmn-modeler.production.min.js" in html and "<script>" not in html
     assert b'id="Task_beantworten"' in shipped_xml(client)
     assert client.get(f"/designer/processes/{KEY}/7/edit").status_code == 404
-    assert client.get("/designer/processes/nope/1/model.bpmn").status_code == 404
+    assert client.get("/designer/processes/nope/1.bpmn").status_code == 404
 
 
 def test_saving_valid_xml_deploys_a_new_version_by_the_designer(services: Services, designer: FlaskClient) -> None:
@@ -127,7 +127,7 @@ def test_only_designers_may_edit_and_compare(services: Services, designer: Flask
     xml = shipped_xml(designer)
     caseworker = page_client(services, "carl", roles=("caseworker",), locale="en")
     token = csrf_from(caseworker.get("/inbox").get_data(as_text=True))
-    for path in (f"/designer/processes/{KEY}/1/edit", f"/designer/processes/{KEY}/1/model.bpmn",
+    for path in (f"/designer/processes/{KEY}/1/edit", f"/designer/processes/{KEY}/1.bpmn",
                  f"/designer/processes/{KEY}/diff"):
         assert caseworker.get(path).status_code == 403, path
     assert save(caseworker, xml, token=token)[0] == 403

@@ -16,7 +16,6 @@ from core.errors import NotFound, ValidationFailed
 from engine.actors import TaskActor
 from engine.deploy import deploy
 from engine.handlers import HandlerRegistry
-from engine.instances import get_instance
 from engine.jobs import run_due_jobs
 from engine.lifecycle import resume_instance, suspend_instance
 from engine.messages import send_message
@@ -34,7 +33,7 @@ from engine.taskops import claim
 from engine.views import InstanceView
 from engine.workflow.parsing import SourceFile
 from tests.conftest import MODELS
-from tests.helpers import complete, deploy_models, model_files, start
+from tests.helpers import complete, deploy_models, instance, model_files, start
 from tests.web_helpers import csrf_from, page_client
 
 
@@ -64,11 +63,6 @@ def migrate(services: Services, ids: list[str], mapping: dict[str, str] | None =
         result = migrate_instances(uow, services.engine, "migrate", 1, 2, ids, mapping, "dora", **kwargs)
         uow.commit()
     return result
-
-
-def show(services: Services, instance_id: str) -> InstanceView:
-    with services.db.unit_of_work() as uow:
-        return get_instance(uow, instance_id, with_history=True)
 
 
 def definition_id(services: Services, version: int) -> int:
@@ -165,7 +159,7 @@ def test_waiting_user_task_moves_keeps_its_holder_and_continues_on_the_new_path(
     with v1.db.unit_of_work() as uow:
         holders = set(uow.session.scalars(select(HumanTaskEntry.holder).where(HumanTaskEntry.task_id == task.id)))
     assert holders == {"u:rita"}
-    shown = show(v1, view.id)
+    shown = instance(v1, view.id)
     assert shown.process_version == 2
     migrated = [event for event in shown.history if event.kind == "migrated"]
     assert len(migrated) == 1 and migrated[0].actor == "dora"
@@ -193,7 +187,7 @@ def test_renamed_task_moves_only_with_the_mapping(v1: Services) -> None:
     assert moved.moved == [view.id] and moved.mapping == {"assess": "evaluate"}
     task = open_task(v1, view.id)
     assert (task.element_id, task.candidate_groups) == ("evaluate", ["review-team"])
-    events = [e for e in show(v1, view.id).history if e.kind == "migrated"]
+    events = [e for e in instance(v1, view.id).history if e.kind == "migrated"]
     assert events[0].payload["mapping"] == {"assess": "evaluate"}
     assert events[0].payload["moved"] == {"assess": "evaluate"}
     assert complete(v1, str(task.id), {}).status == "completed"
@@ -213,8 +207,8 @@ def test_instance_whose_task_was_removed_is_refused_and_others_still_move(v1: Se
     task_after = open_task(v1, removed.id)
     assert (task_after.definition_id, task_after.element_id, task_after.version) == (
         definition_id(v1, 1), "legacy", task_before.version)
-    assert not [e for e in show(v1, removed.id).history if e.kind == "migrated"]
-    assert show(v1, kept.id).process_version == 2
+    assert not [e for e in instance(v1, removed.id).history if e.kind == "migrated"]
+    assert instance(v1, kept.id).process_version == 2
 
 
 def test_waiting_timer_keeps_its_moment_and_fires_after_the_move(v1: Services, clock: FrozenClock) -> None:
@@ -261,7 +255,7 @@ def test_message_subscription_follows_a_renamed_catch_event(v1: Services) -> Non
         sent = send_message(uow, v1.engine, "documents_received", {"business_key": "DOC-1"}, {})
         uow.commit()
     assert sent.outcome == "delivered"
-    assert show(v1, view.id).status == "completed"
+    assert instance(v1, view.id).status == "completed"
 
 
 def test_parallel_branches_and_suspended_instances_move(v1: Services, clock: FrozenClock) -> None:
@@ -276,7 +270,7 @@ def test_parallel_branches_and_suspended_instances_move(v1: Services, clock: Fro
 
     assert sorted(migrate(v1, [parallel.id, paused.id]).moved) == sorted([parallel.id, paused.id])
     assert complete(v1, str(open_task(v1, parallel.id).id), {}).status == "completed"
-    assert show(v1, paused.id).status == "suspended"
+    assert instance(v1, paused.id).status == "suspended"
     clock.advance(timedelta(hours=3))
     assert run_due_jobs(v1.db, v1.engine) == 0  # a suspended instance's timer stays held
     with v1.db.unit_of_work() as uow:
@@ -308,8 +302,8 @@ def test_concurrent_completion_during_the_move_is_a_conflict(v1: Services) -> No
     assert {o.instance_id: o.code for o in result.failed}[view.id] == "conflict"
     if v1.db.backend == "postgresql":  # the other instance still moves (SQLite refuses every write of a
         assert result.moved == [other.id]  # transaction that began before the concurrent commit)
-    assert [t.element_id for t in show(v1, view.id).open_tasks] == []  # version 1 ended it: no approve step
-    assert show(v1, view.id).process_version == 1 and show(v1, view.id).status == "completed"
+    assert [t.element_id for t in instance(v1, view.id).open_tasks] == []  # version 1 ended it: no approve step
+    assert instance(v1, view.id).process_version == 1 and instance(v1, view.id).status == "completed"
     with v1.db.unit_of_work() as uow:
         kinds = list(uow.session.scalars(select(InstanceEvent.kind).where(
             InstanceEvent.instance_id == uuid.UUID(view.id))))
@@ -348,8 +342,8 @@ def test_migration_page_shows_the_dry_run_and_moves_selected_instances(v1: Servi
     assert response.status_code == 200
     result = response.get_data(as_text=True)
     assert 'id="migration-result"' in result
-    assert show(v1, movable.id).process_version == 2 and show(v1, renamed.id).process_version == 2
-    assert show(v1, refused.id).process_version == 1
+    assert instance(v1, movable.id).process_version == 2 and instance(v1, renamed.id).process_version == 2
+    assert instance(v1, refused.id).process_version == 1
     assert "legacy" in result  # the refused one, with its reason
 
     wrong = client.get("/designer/processes/migrate/migrate?from=1&to=2&pair=1-2&map.legacy=nowhere")
@@ -415,7 +409,7 @@ def test_boundary_events_follow_a_renamed_activity(services: Services, handlers:
     with services.db.unit_of_work() as uow:
         send_message(uow, services.engine, "licence_received", {"business_key": "LIC-1"}, {})
         uow.commit()
-    assert show(services, view.id).status == "completed"
+    assert instance(services, view.id).status == "completed"
     assert jobs(services, view.id) == []
 
 

@@ -23,10 +23,10 @@ from engine.lifecycle import list_incidents
 from engine.supervision import change_due, open_incidents, reassign
 from engine.tasks import complete_task, get_task
 from engine.views import InstanceView
-from engine.workflow.parsing import SourceFile
 from records.access import Confidentiality, Principal
 from records.cases import close_case
 from records.models import RecordCase, RecordFile
+from tests.helpers import model_files
 from tests.inbox_helpers import actor, ids, page
 from tests.records_helpers import load_plan
 from tests.web_helpers import csrf_from, page_client
@@ -36,75 +36,6 @@ from web.ui.supervisor.caselist import CaseQuery, search_cases
 
 OFFICE = Principal.system("office")
 SUPERVISOR_A = Principal("sara", frozenset({"unit-a"}), Confidentiality.INTERNAL)
-
-SUPERVISED = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-                  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
-                  id="Definitions_supervised" targetNamespace="http://akte.example/bpmn">
-  <bpmn:process id="supervised" name="Beaufsichtigter Antrag" isExecutable="true">
-    <bpmn:startEvent id="start" />
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="fork" />
-    <bpmn:parallelGateway id="fork" />
-    <bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="work" />
-    <bpmn:sequenceFlow id="f3" sourceRef="fork" targetRef="check" />
-    <bpmn:userTask id="work" name="Antrag bearbeiten">
-      <bpmn:extensionElements><spiffworkflow:properties>
-        <spiffworkflow:property name="candidateGroups" value="clerks" />
-        <spiffworkflow:property name="dueDate" value="=due" />
-      </spiffworkflow:properties></bpmn:extensionElements>
-    </bpmn:userTask>
-    <bpmn:userTask id="check" name="Unterlagen prüfen">
-      <bpmn:extensionElements><spiffworkflow:properties>
-        <spiffworkflow:property name="candidateGroups" value="review" />
-      </spiffworkflow:properties></bpmn:extensionElements>
-    </bpmn:userTask>
-    <bpmn:sequenceFlow id="f4" sourceRef="check" targetRef="sign" />
-    <bpmn:userTask id="sign" name="Bescheid zeichnen">
-      <bpmn:extensionElements><spiffworkflow:properties>
-        <spiffworkflow:property name="candidateGroups" value="clerks" />
-        <spiffworkflow:property name="fourEyesWith" value="check" />
-      </spiffworkflow:properties></bpmn:extensionElements>
-    </bpmn:userTask>
-    <bpmn:sequenceFlow id="f5" sourceRef="work" targetRef="join" />
-    <bpmn:sequenceFlow id="f6" sourceRef="sign" targetRef="join" />
-    <bpmn:parallelGateway id="join" />
-    <bpmn:sequenceFlow id="f7" sourceRef="join" targetRef="end" />
-    <bpmn:endEvent id="end" />
-  </bpmn:process>
-</bpmn:definitions>
-"""
-
-FLAKY = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-                  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
-                  id="Definitions_flaky" targetNamespace="http://akte.example/bpmn">
-  <bpmn:process id="flaky" name="Registerabfrage" isExecutable="true">
-    <bpmn:startEvent id="start" />
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="pause" />
-    <bpmn:intermediateCatchEvent id="pause" name="Eine Stunde warten">
-      <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
-    </bpmn:intermediateCatchEvent>
-    <bpmn:sequenceFlow id="f2" sourceRef="pause" targetRef="query" />
-    <bpmn:serviceTask id="query" name="Register abfragen">
-      <bpmn:extensionElements>
-        <spiffworkflow:serviceTaskOperator id="test.register" resultVariable="register">
-          <spiffworkflow:parameters>
-            <spiffworkflow:parameter id="case_id" type="str" value="case_id" />
-          </spiffworkflow:parameters>
-        </spiffworkflow:serviceTaskOperator>
-      </bpmn:extensionElements>
-    </bpmn:serviceTask>
-    <bpmn:sequenceFlow id="f3" sourceRef="query" targetRef="decide" />
-    <bpmn:userTask id="decide" name="Entscheiden">
-      <bpmn:extensionElements><spiffworkflow:properties>
-        <spiffworkflow:property name="candidateGroups" value="clerks" />
-      </spiffworkflow:properties></bpmn:extensionElements>
-    </bpmn:userTask>
-    <bpmn:sequenceFlow id="f4" sourceRef="decide" targetRef="end" />
-    <bpmn:endEvent id="end" />
-  </bpmn:process>
-</bpmn:definitions>
-"""
 
 
 class Register:
@@ -137,8 +68,7 @@ class Opened:
 def prepare(services: Services) -> None:
     load_plan(services)
     with services.db.unit_of_work() as uow:
-        deploy(uow, services.engine, [SourceFile("supervised.bpmn", SUPERVISED.encode()),
-                                      SourceFile("flaky.bpmn", FLAKY.encode())], deployed_by="test")
+        deploy(uow, services.engine, model_files("supervised.bpmn", "flaky.bpmn"), deployed_by="test")
         uow.commit()
 
 

@@ -21,11 +21,12 @@ from engine import stats
 from engine.deploy import deploy
 from engine.lifecycle import cancel_instance
 from engine.workflow.parsing import SourceFile
+from records.fileplan import import_plan, parse_plan_csv
 from tests.bpmn.driver import (
+    PLAN,
     advance,
     claim_as,
     complete_as,
-    deploy_procedure,
     open_case,
     person,
     procedure_files,
@@ -57,7 +58,7 @@ def _office(services: Services, clock: FrozenClock) -> dict[str, str]:
     """t0 = Monday 2026-01-05 09:00 UTC (ISO week 2). Five cases answered after 2, 4, 6, 8 and 10 days (captured
     after 1 hour each), one waiting for its answer since t0, one cancelled on day 3, and on day 10 two new cases:
     one claimed by bella, one unclaimed. The clock ends at t0 + 10 days (Thursday, week 3)."""
-    deploy_procedure(services, "allgemeine-anfrage")
+    _deploy(services, None)  # version 1 without a target duration
     cases = {name: _start(services, name) for name in ("c1", "c2", "c3", "c4", "c5", "waiting", "cancelled")}
     clock.advance(timedelta(hours=1))
     for name in ("c1", "c2", "c3", "c4", "c5", "waiting"):
@@ -76,23 +77,30 @@ def _office(services: Services, clock: FrozenClock) -> dict[str, str]:
     return cases
 
 
-def _with_target(services: Services, duration: str) -> None:
-    """Deploy version 2 of the procedure with the process property targetDuration."""
+SHIPPED_TARGET = b'<camunda:property name="targetDuration" value="P21D" />'
+
+
+def _deploy(services: Services, duration: str | None) -> list[int]:
+    """Deploy the shipped procedure with its property targetDuration set to `duration` (None: left out)."""
+    replacement = b"" if duration is None else SHIPPED_TARGET.replace(b"P21D", duration.encode())
     files = []
     for source in procedure_files("allgemeine-anfrage"):
         content = source.content
         if source.name.endswith(".bpmn"):
-            content = content.replace(
-                b'isExecutable="true">',
-                b'isExecutable="true">\n    <bpmn:extensionElements><camunda:properties><camunda:property '
-                b'name="targetDuration" value="' + duration.encode() + b'" /></camunda:properties>'
-                b"</bpmn:extensionElements>", 1)
+            assert SHIPPED_TARGET in content
+            content = content.replace(SHIPPED_TARGET, replacement)
         files.append(SourceFile(source.name, content))
     with services.db.unit_of_work() as uow:
+        import_plan(uow, parse_plan_csv(PLAN, "test plan"))
         result = deploy(uow, services.engine, files, deployed_by="test")
         uow.commit()
-    assert [p.version for p in result.processes if p.key == KEY] == [2]
     assert [str(w) for w in result.warnings] == []
+    return [p.version for p in result.processes if p.key == KEY]
+
+
+def _with_target(services: Services, duration: str) -> None:
+    """Deploy version 2 of the procedure with the process property targetDuration."""
+    assert _deploy(services, duration) == [2]
 
 
 def test_figures_of_a_procedure(services: Services, clock: FrozenClock) -> None:
@@ -153,7 +161,7 @@ def test_figures_of_a_procedure(services: Services, clock: FrozenClock) -> None:
 
 
 def test_invalid_target_duration_gives_no_case_figure(services: Services, clock: FrozenClock) -> None:
-    deploy_procedure(services, "allgemeine-anfrage")
+    _deploy(services, None)  # version 1 without a target duration
     _start(services, "old")
     _with_target(services, "soon")
     with services.db.unit_of_work() as uow:
@@ -194,7 +202,7 @@ def _dashboard_queries(services: Services, now: Any) -> int:
 
 
 def test_the_number_of_queries_does_not_grow_with_the_cases(services: Services, clock: FrozenClock) -> None:
-    deploy_procedure(services, "allgemeine-anfrage")
+    _deploy(services, None)  # version 1 without a target duration
     instance = _start(services, "a")
     _capture(services, instance)
     _answer(services, instance)

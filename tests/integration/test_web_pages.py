@@ -7,13 +7,11 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-from flask.testing import FlaskClient
-
 from core.bootstrap import Services
 from engine.deploy import deploy
 from engine.tasks import list_tasks
 from engine.workflow.parsing import SourceFile
-from tests.web_helpers import csrf_from, page_client
+from tests.web_helpers import csrf_from, page_client, signed_in
 from web.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn" / "allgemeine-anfrage"
@@ -31,19 +29,9 @@ def _demo(services: Services) -> None:
     assert (again.users_created, again.cases_created, again.skipped) == (0, 0, None)  # idempotent
 
 
-def _signed_in(services: Services, login: str) -> FlaskClient:
-    from web.app import create_app
-
-    client = create_app(services=services).test_client()
-    token = csrf_from(client.get("/sign-in").get_data(as_text=True))
-    assert client.post("/sign-in", data={"login": login, "password": DEMO_PASSWORD,
-                                          "csrf_token": token}).status_code == 302
-    return client
-
-
 def test_demo_office_inbox_views_filters_and_bulk_claim(services: Services) -> None:
     _demo(services)
-    bella = _signed_in(services, "bella")
+    bella = signed_in(services, "bella", DEMO_PASSWORD)
     page = bella.get("/inbox?view=groups").get_data(as_text=True)
     assert page.count(">Anfrage erfassen</a>") == 3 and "Erika Mustermann" in page and "Ayşe Yılmaz" in page
     assert re.search(r"Aufgaben meiner Gruppen <span class=\"count\">3</span>", page)
@@ -60,7 +48,7 @@ def test_demo_office_inbox_views_filters_and_bulk_claim(services: Services) -> N
     body = claimed.get_data(as_text=True)
     assert claimed.status_code == 200 and "2 von 2 Aufgabe(n) erledigt." in body
     assert re.search(r"Meine Aufgaben <span class=\"count\">2</span>", body)
-    fritz = _signed_in(services, "fritz")
+    fritz = signed_in(services, "fritz", DEMO_PASSWORD)
     refused = fritz.post("/inbox/actions", data={"action": "claim", "task": ids[2:],
                                                  "csrf_token": csrf_from(fritz.get("/inbox").get_data(as_text=True))})
     assert refused.status_code == 302
@@ -70,7 +58,7 @@ def test_demo_office_inbox_views_filters_and_bulk_claim(services: Services) -> N
 
 def test_saved_filters_drafts_delegation_and_substitutes(services: Services) -> None:
     _demo(services)
-    bella = _signed_in(services, "bella")
+    bella = signed_in(services, "bella", DEMO_PASSWORD)
     token = csrf_from(bella.get("/inbox").get_data(as_text=True))
     assert bella.post("/inbox/filters", data={"name": "Müller", "query": "view=groups&q=m%C3%BCller",
                                               "csrf_token": token}).status_code == 302
@@ -90,7 +78,7 @@ def test_saved_filters_drafts_delegation_and_substitutes(services: Services) -> 
     assert bella.post("/substitutes", data={"csrf_token": token, "substitute": "fritz",
                                             "starts_on": today.isoformat(),
                                             "ends_on": (today + timedelta(days=7)).isoformat()}).status_code == 302
-    fritz = _signed_in(services, "fritz")
+    fritz = signed_in(services, "fritz", DEMO_PASSWORD)
     substitutions = fritz.get("/inbox?view=substitutions").get_data(as_text=True)
     assert "für bella" in substitutions and "Anfrage erfassen" in substitutions
     assert fritz.get(f"/tasks/{task_id}").status_code == 200  # he stands in for her
@@ -114,7 +102,7 @@ def test_search_page_and_anonymous_access(services: Services) -> None:
     for path in ("/inbox", "/search?q=x", "/substitutes"):
         response = anonymous.get(path)
         assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in?next=")
-    svenja = _signed_in(services, "svenja")
+    svenja = signed_in(services, "svenja", DEMO_PASSWORD)
     page = svenja.get("/search?q=")
     assert page.status_code == 200
     assert svenja.get("/search?q=" + "x" * 10000).status_code == 400

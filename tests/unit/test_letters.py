@@ -75,7 +75,7 @@ def test_a_letter_includes_parts_deployed_with_it_and_a_missing_part_is_a_clear_
     html = letter_html(LetterRequest(**{**_request(body, name="<Radhaus>").__dict__, "includes": part}), HEAD)
     assert "<p>Betrieb &lt;Radhaus&gt;</p><p>Ende</p>" in html
     broken = LetterRequest(**{**_request('{% include "fehlt.html" %}').__dict__, "includes": part})
-    with pytest.raises(ValidationFailed, match="fehlt.html"):
+    with pytest.raises(ValidationFailed, match=r"fehlt\.html"):
         letter_html(broken, HEAD)
     with pytest.raises(ValidationFailed, match="cannot be rendered"):  # no parts at all: include is an error
         letter_html(_request(body, name="x"), HEAD)

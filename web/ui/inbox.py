@@ -6,7 +6,6 @@ browser is redirected back to the same inbox query (post/redirect/get).
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -22,20 +21,11 @@ from engine.deploy import procedures
 from engine.inbox import COUNT_LIMIT, SORTS, VIEWS, InboxQuery, View, inbox
 from web.people import require_identity, task_actor
 from web.services import services
+from web.ui.dates import optional_date
 from web.ui.delegation import chosen_target, delegation_targets
 
 bp = Blueprint("inbox", __name__)
 QUERY_KEYS = ("view", "sort", "desc", "procedure", "due_from", "due_to", "priority", "q", "field", "value")
-
-
-def _date(args: MultiDict[str, str], name: str) -> date | None:
-    raw = args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed(_("Please enter a date."), {name: _("Please enter a date.")}) from None
 
 
 def inbox_query(args: MultiDict[str, str], now: Any) -> InboxQuery:
@@ -47,7 +37,7 @@ def inbox_query(args: MultiDict[str, str], now: Any) -> InboxQuery:
     field, value = args.get("field", "").strip(), args.get("value", "").strip()
     return InboxQuery(view=view, now=now, sort=args.get("sort", "due") if args.get("sort") in SORTS else "due",
                       descending=args.get("desc") == "1", procedure=args.get("procedure") or None,
-                      due_from=_date(args, "due_from"), due_to=_date(args, "due_to"),
+                      due_from=optional_date(args, "due_from"), due_to=optional_date(args, "due_to"),
                       priority=int(priority) if priority else None, fields={field: value} if field and value else {},
                       text=args.get("q", "").strip() or None, cursor=args.get("cursor") or None)
 
@@ -114,7 +104,7 @@ def _single(uow: Any, action: str, task_id: str) -> None:
     if action == "unclaim":
         taskops.unclaim(uow, svc.engine, actor, task_id)
     elif action == "follow_up":
-        taskops.set_follow_up(uow, svc.engine, actor, task_id, _date(form, "follow_up"))
+        taskops.set_follow_up(uow, svc.engine, actor, task_id, optional_date(form, "follow_up"))
     else:
         raw = form.get("priority", "")
         if not raw.isdecimal():

@@ -1,6 +1,7 @@
 /*
- * The validation report of an upload: each uploaded BPMN file drawn with bpmn-js (NavigatedViewer, loaded first),
- * its problem elements marked, and each report row linked to its element (progressive enhancement).
+ * The validation report of an upload: each uploaded BPMN file drawn with bpmn-js (NavigatedViewer and
+ * js/bpmn-common.js, loaded first), its problem elements marked, and each report row linked to its element
+ * (progressive enhancement).
  *
  *   <figure class="report-figure" data-file="a.bpmn">
  *     <div class="bpmn-diagram report-diagram" data-elements='["Task_1"]' data-canvas-label="…"
@@ -45,22 +46,8 @@
     return element;
   }
 
-  function labelCanvas(container, canvas) {
-    var svg = canvas.getContainer().querySelector("svg");
-    if (svg) {
-      svg.setAttribute("role", "img");
-      svg.setAttribute("aria-label", container.getAttribute("data-canvas-label") || "BPMN");
-    }
-  }
-
   function showError(container, error) {
-    container.setAttribute("data-state", "failed");
-    container.removeAttribute("aria-busy");
-    var message = document.createElement("p");
-    message.className = "bpmn-diagram-error";
-    message.textContent = (container.getAttribute("data-error-message") || "") +
-      " (" + (error && error.message ? error.message : String(error)) + ")";
-    container.replaceChildren(message);
+    window.akteBpmn.showError(container, error, "");
   }
 
   function mark(viewer, file) {
@@ -90,8 +77,7 @@
     if (!container || !source || container.hasAttribute("data-state")) {
       return Promise.resolve();
     }
-    container.setAttribute("data-state", "loading");
-    container.setAttribute("aria-busy", "true");
+    window.akteBpmn.loading(container);
     var xml;
     try {
       if (typeof window.BpmnJS !== "function") {
@@ -104,12 +90,9 @@
     }
     var viewer = new window.BpmnJS({ container: container });
     return viewer.importXML(xml).then(function () {
-      var canvas = viewer.get("canvas");
-      canvas.zoom("fit-viewport", "auto");
-      labelCanvas(container, canvas);
-      container.setAttribute("data-marked", String(mark(viewer, file)));
-      container.setAttribute("data-state", "rendered");
-      container.removeAttribute("aria-busy");
+      window.akteBpmn.showDiagram(container, viewer, "BPMN", function () {
+        container.setAttribute("data-marked", String(mark(viewer, file)));
+      });
       viewers[file] = { viewer: viewer, container: container, figure: figure };
     }).catch(function (error) {
       viewer.destroy();

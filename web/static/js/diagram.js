@@ -1,10 +1,12 @@
 /*
- * BPMN diagrams with state markers (progressive enhancement; needs the bpmn-js NavigatedViewer bundle first).
+ * BPMN diagrams with state markers (progressive enhancement; needs the bpmn-js NavigatedViewer bundle and
+ * js/bpmn-common.js first).
  *
  *   <link rel="stylesheet" href="/static/vendor/bpmn-js/assets/diagram-js.css">
  *   <link rel="stylesheet" href="/static/vendor/bpmn-js/assets/bpmn-js.css">
  *   <link rel="stylesheet" href="/static/css/diagram.css">
  *   <script src="/static/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js" defer></script>
+ *   <script src="/static/js/bpmn-common.js" defer></script>
  *   <script src="/static/js/diagram.js" defer></script>
  *   <div class="bpmn-diagram" role="group" aria-label="Prozessdiagramm" data-xml-url="/cases/17/diagram.bpmn"
  *        data-active='["Task_1"]' data-completed='["StartEvent_1","Task_0"]' data-heat='{"Task_1": 12}'
@@ -42,26 +44,6 @@
       throw new Error("data-" + name + " must be a JSON " + (Array.isArray(fallback) ? "list" : "object"));
     }
     return value;
-  }
-
-  function sameOriginUrl(raw) {
-    var url = new URL(raw, window.location.href);
-    if (url.origin !== window.location.origin) {
-      throw new Error("diagram URL is not on this site: " + url.href);
-    }
-    return url.href;
-  }
-
-  function fetchXml(url) {
-    return window.fetch(url, {
-      credentials: "same-origin",
-      headers: { Accept: "application/xml, text/xml;q=0.9" },
-    }).then(function (response) {
-      if (!response.ok) {
-        throw new Error("HTTP " + response.status + " " + response.statusText);
-      }
-      return response.text();
-    });
   }
 
   function badge(className, text) {
@@ -106,24 +88,8 @@
     });
   }
 
-  // diagram-js makes the SVG focusable (keyboard panning): give it a role and a name, not its raw shape texts
-  function labelCanvas(element, canvas) {
-    var svg = canvas.getContainer().querySelector("svg");
-    if (svg) {
-      svg.setAttribute("role", "img");
-      svg.setAttribute("aria-label", element.getAttribute("data-canvas-label") || DEFAULT_CANVAS_LABEL);
-    }
-  }
-
   function showError(element, error) {
-    element.setAttribute("data-state", "failed");
-    element.removeAttribute("aria-busy");
-    var message = document.createElement("p");
-    message.className = "bpmn-diagram-error";
-    message.setAttribute("role", "status");
-    message.textContent = (element.getAttribute("data-error-message") || DEFAULT_ERROR) +
-      " (" + (error && error.message ? error.message : String(error)) + ")";
-    element.replaceChildren(message);
+    window.akteBpmn.showError(element, error, DEFAULT_ERROR);
     if (window.console) {
       window.console.error("akte diagram:", error);
     }
@@ -133,8 +99,7 @@
     if (element.hasAttribute("data-state")) {
       return Promise.resolve(); // already rendered (or rendering): htmx may report the same element again
     }
-    element.setAttribute("data-state", "loading");
-    element.setAttribute("aria-busy", "true");
+    window.akteBpmn.loading(element);
     if (element.getAttribute("role") === "img") {
       // the viewer puts focusable content inside (the canvas, the bpmn.io link) and errors are text: an image
       // role would hide them (axe: nested-interactive), so the container is a labelled group instead
@@ -146,7 +111,7 @@
       if (typeof window.BpmnJS !== "function") {
         throw new Error("bpmn-js is not loaded");
       }
-      url = sameOriginUrl(element.getAttribute("data-xml-url") || "");
+      url = window.akteBpmn.sameOriginUrl(element.getAttribute("data-xml-url") || "");
       state = {
         active: parseJson(element, "active", []),
         completed: parseJson(element, "completed", []),
@@ -156,7 +121,7 @@
       showError(element, error);
       return Promise.resolve();
     }
-    return fetchXml(url)
+    return window.akteBpmn.fetchXml(url)
       .then(function (xml) {
         element.replaceChildren();
         var viewer = new window.BpmnJS({ container: element });
@@ -164,12 +129,9 @@
         return viewer.importXML(xml).then(function (result) {
           // bpmn-js reports model problems it worked around (unknown elements, broken DI) as warnings
           element.setAttribute("data-import-warnings", String(((result && result.warnings) || []).length));
-          var canvas = viewer.get("canvas");
-          canvas.zoom("fit-viewport", "auto");
-          labelCanvas(element, canvas);
-          addMarkers(viewer, state);
-          element.setAttribute("data-state", "rendered");
-          element.removeAttribute("aria-busy");
+          window.akteBpmn.showDiagram(element, viewer, DEFAULT_CANVAS_LABEL, function () {
+            addMarkers(viewer, state);
+          });
         });
       })
       .catch(function (error) {

@@ -1,7 +1,8 @@
 /*
- * Version diff diagrams (templates/designer/diff.html; needs the bpmn-js NavigatedViewer bundle first).
+ * Version diff diagrams (templates/designer/diff.html; needs the bpmn-js NavigatedViewer bundle and
+ * js/bpmn-common.js first).
  *
- *   <div class="akte-diff-diagram" data-xml-url="/designer/processes/k/2/model.bpmn"
+ *   <div class="akte-diff-diagram" data-xml-url="/designer/processes/k/2.bpmn"
  *        data-markers='{"Task_a": "changed", "Task_b": "added"}' data-canvas-label="…" data-error-message="…"></div>
  *
  * Each diagram is fetched from its same-origin URL, rendered and fitted; every element named in data-markers gets
@@ -21,14 +22,6 @@
       throw new Error("data-markers must be a JSON object");
     }
     return value;
-  }
-
-  function sameOriginUrl(raw) {
-    var url = new URL(raw, window.location.href);
-    if (url.origin !== window.location.origin) {
-      throw new Error("diagram URL is not on this site: " + url.href);
-    }
-    return url.href;
   }
 
   function badge(kind) {
@@ -60,51 +53,31 @@
   }
 
   function fail(element, error) {
-    element.setAttribute("data-state", "failed");
-    element.removeAttribute("aria-busy");
-    var text = document.createElement("p");
-    text.setAttribute("role", "status");
-    text.textContent = (element.getAttribute("data-error-message") || "The diagram could not be shown.") +
-      " (" + (error && error.message ? error.message : String(error)) + ")";
-    element.replaceChildren(text);
+    window.akteBpmn.showError(element, error, "The diagram could not be shown.");
   }
 
   function render(element) {
     var markers;
     var url;
-    element.setAttribute("data-state", "loading");
-    element.setAttribute("aria-busy", "true");
+    window.akteBpmn.loading(element);
     try {
       if (typeof window.BpmnJS !== "function") {
         throw new Error("bpmn-js is not loaded");
       }
       markers = markersOf(element);
-      url = sameOriginUrl(element.getAttribute("data-xml-url") || "");
+      url = window.akteBpmn.sameOriginUrl(element.getAttribute("data-xml-url") || "");
     } catch (error) {
       fail(element, error);
       return Promise.resolve();
     }
-    return window.fetch(url, { credentials: "same-origin", headers: { Accept: "application/xml" } })
-      .then(function (response) {
-        if (!response.ok) {
-          throw new Error("HTTP " + response.status);
-        }
-        return response.text();
-      })
+    return window.akteBpmn.fetchXml(url)
       .then(function (xml) {
         var viewer = new window.BpmnJS({ container: element });
         element.akteViewer = viewer;
         return viewer.importXML(xml).then(function () {
-          var canvas = viewer.get("canvas");
-          canvas.zoom("fit-viewport", "auto");
-          var svg = canvas.getContainer().querySelector("svg");
-          if (svg) {
-            svg.setAttribute("role", "img");
-            svg.setAttribute("aria-label", element.getAttribute("data-canvas-label") || "BPMN");
-          }
-          element.setAttribute("data-marked", String(mark(viewer, markers)));
-          element.setAttribute("data-state", "rendered");
-          element.removeAttribute("aria-busy");
+          window.akteBpmn.showDiagram(element, viewer, "BPMN", function () {
+            element.setAttribute("data-marked", String(mark(viewer, markers)));
+          });
         });
       })
       .catch(function (error) {

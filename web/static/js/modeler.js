@@ -1,8 +1,9 @@
 /*
  * The designer's BPMN editor: the bpmn-js Modeler (vendor/bpmn-js/bpmn-modeler.production.min.js, window.BpmnJS)
- * plus akte's own properties panel for the extensions akte honours (templates/designer/editor.html).
+ * plus akte's own properties panel for the extensions akte honours (templates/designer/editor.html; needs
+ * js/bpmn-common.js first).
  *
- *   <div class="akte-modeler" data-xml-url="…/model.bpmn" data-save-url="…/edit" data-file-name="x.bpmn"
+ *   <div class="akte-modeler" data-xml-url="…/<version>.bpmn" data-save-url="…/edit" data-file-name="x.bpmn"
  *        data-msg-…="translated texts">
  *     [data-action=save] [data-action=download] [data-status] [data-modeler-canvas]
  *     form[data-properties]: select[data-element-picker], [data-element-type], fieldset[data-fields] with
@@ -31,14 +32,6 @@
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.getAttribute("content") : "";
-  }
-
-  function sameOriginUrl(raw) {
-    var url = new URL(raw, window.location.href);
-    if (url.origin !== window.location.origin) {
-      throw new Error("URL is not on this site: " + url.href);
-    }
-    return url.href;
   }
 
   /* the prefix the document uses for the Camunda namespace; declared as "camunda" when the model has none */
@@ -104,16 +97,7 @@
     root.setAttribute("data-state", "loading");
     return Promise.resolve()
       .then(function () {
-        return window.fetch(sameOriginUrl(root.getAttribute("data-xml-url") || ""), {
-          credentials: "same-origin",
-          headers: { Accept: "application/xml" },
-        });
-      })
-      .then(function (response) {
-        if (!response.ok) {
-          throw new Error("HTTP " + response.status);
-        }
-        return response.text();
+        return window.akteBpmn.fetchXml(window.akteBpmn.sameOriginUrl(root.getAttribute("data-xml-url") || ""));
       })
       .then(function (xml) {
         return self.modeler.importXML(xml);
@@ -364,7 +348,7 @@
     this.clearProblemMarkers();
     this.modeler.saveXML({ format: true })
       .then(function (out) {
-        return window.fetch(sameOriginUrl(root.getAttribute("data-save-url") || ""), {
+        return window.fetch(window.akteBpmn.sameOriginUrl(root.getAttribute("data-save-url") || ""), {
           method: "POST",
           credentials: "same-origin",
           headers: { "Content-Type": "application/xml; charset=utf-8", "X-CSRFToken": csrfToken(), Accept: "text/html" },

@@ -13,8 +13,9 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
-from engine.catalog import FormPreview, VersionDetail, catalogue, version_detail, version_form, version_xml
+from engine.catalog import FormPreview, VersionDetail, catalogue, version_detail, version_form
 from engine.deploy import DeployResult, deploy
+from engine.modeledit import version_source
 from engine.workflow.problems import ModelRejected, Problem
 from web.api.v1_content import content_disposition
 from web.forms import build_form, parse_submission, render_form, validate
@@ -69,19 +70,21 @@ def _related(detail: VersionDetail) -> list[tuple[str, str]]:
 @bp.get("/processes/<key>/<int:version>.bpmn")
 @requires_role("designer")
 def version_bpmn(key: str, version: int) -> Response:
-    """The version's BPMN XML for the bpmn-js viewer (same origin, not cached beyond the session)."""
+    """The version's BPMN XML as deployed, for the bpmn-js viewer, the modeler and the diff (same origin, not
+    cached beyond the session)."""
     with services().db.unit_of_work() as uow:
-        _, xml = version_xml(uow, key, version)
-    return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, no-cache"})
+        source = version_source(uow, key, version)
+    return Response(source.bpmn_xml, mimetype="application/xml", headers={"Cache-Control": "private, no-cache"})
 
 
 @bp.get("/processes/<key>/<int:version>/download")
 @requires_role("designer")
 def version_download(key: str, version: int) -> Response:
     with services().db.unit_of_work() as uow:
-        source_file, xml = version_xml(uow, key, version)
+        source = version_source(uow, key, version)
+    source_file = source.source_file
     stem = source_file.rsplit(".", 1)[0] if "." in source_file else source_file
-    return Response(xml, mimetype="application/xml",
+    return Response(source.bpmn_xml, mimetype="application/xml",
                     headers={"Content-Disposition": content_disposition("attachment", f"{stem}-v{version}.bpmn")})
 
 

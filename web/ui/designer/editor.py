@@ -7,7 +7,7 @@ HTML fragment the page shows: the validation report (422, nothing deployed) or a
 
 from __future__ import annotations
 
-from flask import Response, render_template, request
+from flask import render_template, request
 from flask_babel import gettext as _
 
 from core.errors import NotFound
@@ -24,17 +24,6 @@ from web.services import services
 from web.ui.designer import bp
 
 __all__ = ["bp"]
-
-
-@bp.get("/processes/<key>/<int:version>/model.bpmn")
-@requires_role("designer")
-def version_model(key: str, version: int) -> Response:
-    """The deployed BPMN file of one version, as the modeler and the diff load it."""
-    with services().db.unit_of_work() as uow:
-        source = version_source(uow, key, version)
-    response = Response(source.bpmn_xml, mimetype="application/xml")
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
 
 
 @bp.get("/processes/<key>/<int:version>/edit")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,6 +33,7 @@ from engine.views import InstanceView
 from web.people import require_identity, requires_role
 from web.services import services
 from web.ui.cases import case_context
+from web.ui.dates import optional_date
 from web.ui.delegation import chosen_target
 from web.ui.supervisor import bp
 from web.ui.supervisor.caselist import STATES, CaseQuery, search_cases, steerable_instances
@@ -40,16 +41,6 @@ from web.ui.supervisor.caselist import STATES, CaseQuery, search_cases, steerabl
 QUERY_KEYS = ("procedure", "state", "unit", "overdue", "opened_from", "opened_to", "closed_from", "closed_to", "q",
               "sort", "page")
 MAX_TARGET_USERS = 500
-
-
-def _date(args: MultiDict[str, str], name: str) -> date | None:
-    raw = args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed(_("Please enter a date."), {name: _("Please enter a date.")}) from None
 
 
 def case_query(args: MultiDict[str, str]) -> CaseQuery:
@@ -61,9 +52,9 @@ def case_query(args: MultiDict[str, str]) -> CaseQuery:
     if state is not None and state not in STATES:
         raise ValidationFailed(_("Unknown state."), {"state": _("Unknown state.")})
     return CaseQuery(procedure=args.get("procedure") or None, state=state, unit=args.get("unit") or None,
-                     overdue=args.get("overdue") == "1", opened_from=_date(args, "opened_from"),
-                     opened_to=_date(args, "opened_to"), closed_from=_date(args, "closed_from"),
-                     closed_to=_date(args, "closed_to"), text=args.get("q", "").strip() or None,
+                     overdue=args.get("overdue") == "1", opened_from=optional_date(args, "opened_from"),
+                     opened_to=optional_date(args, "opened_to"), closed_from=optional_date(args, "closed_from"),
+                     closed_to=optional_date(args, "closed_to"), text=args.get("q", "").strip() or None,
                      sort="opened_asc" if args.get("sort") == "opened_asc" else "opened_desc", page=int(page))
 
 
@@ -196,7 +187,7 @@ def perform(action: str, ids: list[str]) -> list[TaskOutcome]:
             outcomes = reassign(uow, svc.engine, identity.login, ids, to_user=to_user, to_group=to_group,
                                 comment=form.get("comment", ""), within=within, versions=versions)
         elif action in ("due", "clear_due"):
-            due = _date(form, "due") if action == "due" else None
+            due = optional_date(form, "due") if action == "due" else None
             if action == "due" and due is None:
                 raise ValidationFailed(_("Please enter a date."), {"due": _("Please enter a date.")})
             outcomes = change_due(uow, svc.engine, identity.login, ids, due, form.get("comment", ""),

@@ -115,23 +115,27 @@ def overdue_table(uow: UnitOfWork, proc: stats.Procedure, now: datetime) -> Tabl
                  [(row.label, row.key, row.count) for row in rows], [chart])
 
 
+def _workload_table(name: str, rows: list[stats.Count], chart: tuple[str, str, str], caption: str,
+                    holder: str) -> Table:
+    """Open tasks (and how many are overdue) per holder; `chart` is (title, description, text when empty)."""
+    title, description, empty = chart
+    return Table(name, caption, (holder, _("Open tasks"), _("Of them overdue")),
+                 [(row.label or _("(no group)"), row.count, row.overdue) for row in rows],
+                 [_counts_chart(f"chart-{name}", title, description, rows, empty)])
+
+
 def users_table(uow: UnitOfWork, proc: stats.Procedure, now: datetime) -> Table:
     users, _groups = stats.workload(uow, proc.key, now)
-    title = _("Workload per user")
-    chart = _counts_chart("chart-users", title, _("Open tasks assigned to %(count)d people.", count=len(users)),
-                          users, _("No assigned open tasks."))
-    return Table("users", _("Open tasks per assignee"), (_("User"), _("Open tasks"), _("Of them overdue")),
-                 [(row.label, row.count, row.overdue) for row in users], [chart])
+    chart = (_("Workload per user"), _("Open tasks assigned to %(count)d people.", count=len(users)),
+             _("No assigned open tasks."))
+    return _workload_table("users", users, chart, _("Open tasks per assignee"), _("User"))
 
 
 def groups_table(uow: UnitOfWork, proc: stats.Procedure, now: datetime) -> Table:
     _users, groups = stats.workload(uow, proc.key, now)
-    title = _("Workload per group")
-    chart = _counts_chart("chart-groups", title, _("Unassigned open tasks for %(count)d groups.", count=len(groups)),
-                          groups, _("No unassigned open tasks."))
-    return Table("groups", _("Unassigned open tasks per candidate group"),
-                 (_("Group"), _("Open tasks"), _("Of them overdue")),
-                 [(row.label or _("(no group)"), row.count, row.overdue) for row in groups], [chart])
+    chart = (_("Workload per group"), _("Unassigned open tasks for %(count)d groups.", count=len(groups)),
+             _("No unassigned open tasks."))
+    return _workload_table("groups", groups, chart, _("Unassigned open tasks per candidate group"), _("Group"))
 
 
 def activities_table(uow: UnitOfWork, proc: stats.Procedure, now: datetime) -> Table:

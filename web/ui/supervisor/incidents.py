@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from flask import flash, render_template, request, url_for
 from flask_babel import gettext as _
@@ -43,43 +44,49 @@ def _steerable_incident(uow: UnitOfWork, incident_id: int) -> IncidentDetail:
     return incident
 
 
-@bp.post("/incidents/<int:incident_id>/retry")
-@requires_role("supervisor")
-def retry(incident_id: int) -> BaseResponse:
+def _handle(act: Callable[[UnitOfWork], object], done: str) -> BaseResponse:
+    """Run `act` in one unit of work and report the outcome as a flash message; NotFound stays a 404."""
     svc = services()
     try:
         with svc.db.unit_of_work() as uow:
-            _steerable_incident(uow, incident_id)
-            retry_incident(uow, svc.engine, incident_id, actor=require_identity().login)
+            act(uow)
             uow.commit()
     except NotFound:
         raise
     except AkteError as error:
         flash(error.message, "error")
     else:
-        flash(_("Incident resolved; the step is tried again."), "info")
+        flash(done, "info")
     return back_to(url_for("supervisor.incidents"))
+
+
+def _reason() -> str:
+    reason = request.form.get("reason", "").strip()
+    if not reason:
+        raise ValidationFailed(_("Please give a reason for cancelling."), {"reason": "required"})
+    if len(reason) > MAX_REASON:
+        raise ValidationFailed(_("The reason is too long."), {"reason": f"at most {MAX_REASON} characters"})
+    return reason
+
+
+@bp.post("/incidents/<int:incident_id>/retry")
+@requires_role("supervisor")
+def retry(incident_id: int) -> BaseResponse:
+    def act(uow: UnitOfWork) -> None:
+        _steerable_incident(uow, incident_id)
+        retry_incident(uow, services().engine, incident_id, actor=require_identity().login)
+
+    return _handle(act, _("Incident resolved; the step is tried again."))
 
 
 @bp.post("/incidents/<int:incident_id>/cancel")
 @requires_role("supervisor")
 def cancel(incident_id: int) -> BaseResponse:
     """Cancel the incident's process instance; the reason is required and recorded in its history."""
-    svc = services()
-    reason = request.form.get("reason", "").strip()
-    try:
-        if not reason:
-            raise ValidationFailed(_("Please give a reason for cancelling."), {"reason": "required"})
-        if len(reason) > MAX_REASON:
-            raise ValidationFailed(_("The reason is too long."), {"reason": f"at most {MAX_REASON} characters"})
-        with svc.db.unit_of_work() as uow:
-            incident = _steerable_incident(uow, incident_id)
-            cancel_instance(uow, svc.engine, incident.instance_id, actor=require_identity().login, reason=reason)
-            uow.commit()
-    except NotFound:
-        raise
-    except AkteError as error:
-        flash(error.message, "error")
-    else:
-        flash(_("The process was cancelled."), "info")
-    return back_to(url_for("supervisor.incidents"))
+
+    def act(uow: UnitOfWork) -> None:
+        reason = _reason()  # checked first: a missing reason is reported whatever the incident
+        incident = _steerable_incident(uow, incident_id)
+        cancel_instance(uow, services().engine, incident.instance_id, actor=require_identity().login, reason=reason)
+
+    return _handle(act, _("The process was cancelled."))
