@@ -23,7 +23,7 @@ from web.cli_intake import register as register_intake
 from web.cli_ops import register as register_ops
 from web.cli_records import register as register_records
 from web.cli_search import register as register_search
-from web.cli_support import parse_json, print_json, services_from_env
+from web.cli_support import parse_json, print_json, print_rows, services_from_env
 from web.cli_users import register as register_users
 
 EXIT_INVALID, EXIT_NOT_FOUND = 2, 3
@@ -131,11 +131,8 @@ def definition_list(key: str | None, as_json: bool) -> None:
 
     with services_from_env() as services, services.db.unit_of_work() as uow:
         rows = list_definitions(uow, key=key)
-    if as_json:
-        print_json(rows)
-        return
-    for row in rows:
-        click.echo(f"{row.key}\tv{row.version}\t{row.name}\t{row.deployed_at}\t{row.sha256[:12]}")
+    print_rows(rows, as_json,
+               lambda row: f"{row.key}\tv{row.version}\t{row.name}\t{row.deployed_at}\t{row.sha256[:12]}")
 
 
 @cli.group()
@@ -200,12 +197,8 @@ def task_list(instance_id: str | None, assignee: str | None, as_json: bool) -> N
 
     with services_from_env() as services, services.db.unit_of_work() as uow:
         rows = list_tasks(uow, instance_id=instance_id, assignee=assignee)
-    if as_json:
-        print_json(rows)
-        return
-    for row in rows:
-        click.echo(f"{row.id}\t{row.name}\t{row.process_key}\t{row.assignee or '-'}\t"
-                   f"{','.join(row.candidate_groups) or '-'}\t{row.due or '-'}\t{row.priority}")
+    print_rows(rows, as_json, lambda row: f"{row.id}\t{row.name}\t{row.process_key}\t{row.assignee or '-'}\t"
+                                          f"{','.join(row.candidate_groups) or '-'}\t{row.due or '-'}\t{row.priority}")
 
 
 @task.command("complete")

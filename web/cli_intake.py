@@ -11,7 +11,7 @@ import click
 
 from core.errors import ConfigurationError, ValidationFailed
 from web.cli_einvoice import einvoice_group as einvoice
-from web.cli_support import print_json, services_from_env
+from web.cli_support import print_json, print_rows, services_from_env
 from web.principal import cli_principal
 
 EXIT_INVALID = 2
@@ -92,11 +92,9 @@ def einvoice_list(status: str | None, limit: int, as_json: bool) -> None:
 
     with services_from_env() as services, services.db.unit_of_work() as uow:
         views = list_items(uow, cli_principal(), status=status, limit=limit)
-    if as_json:
-        print_json(views)
-        return
-    for view in views:
-        click.echo(f"{view.id}\t{view.received_at:%Y-%m-%d %H:%M}\t{view.channel}\t{view.filename}\t{_summary(view)}")
+    print_rows(views, as_json,
+               lambda view: f"{view.id}\t{view.received_at:%Y-%m-%d %H:%M}\t{view.channel}\t{view.filename}\t"
+                            f"{_summary(view)}")
 
 
 @einvoice.command("show")
@@ -152,11 +150,7 @@ def route_list(as_json: bool) -> None:
 
     with services_from_env() as services, services.db.unit_of_work() as uow:
         routes = list_routes(uow)
-    if as_json:
-        print_json(routes)
-        return
-    for route in routes:
-        click.echo(f"{route.leitweg_id}\t{route.unit}\t{route.candidate_group}")
+    print_rows(routes, as_json, lambda route: f"{route.leitweg_id}\t{route.unit}\t{route.candidate_group}")
 
 
 @click.group("mail")

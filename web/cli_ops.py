@@ -8,7 +8,7 @@ from collections.abc import Callable
 import click
 
 from core.errors import ValidationFailed
-from web.cli_support import parse_json, print_json, services_from_env
+from web.cli_support import parse_json, print_rows, services_from_env
 
 
 def _parse_correlation(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -94,11 +94,8 @@ def incident_list(show_all: bool, instance_id: str | None, as_json: bool) -> Non
 
     with services_from_env() as services, services.db.unit_of_work() as uow:
         rows = list_incidents(uow, open_only=not show_all, instance_id=instance_id)
-    if as_json:
-        print_json(rows)
-        return
-    for row in rows:
-        click.echo(f"{row.id}\t{row.instance_id}\t{row.element_id}\t{row.created_at}\t{row.message}")
+    print_rows(rows, as_json, lambda row: f"{row.id}\t{row.instance_id}\t{row.element_id}\t{row.created_at}\t"
+                                          f"{row.message}")
 
 
 @incident.command("retry")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -40,6 +40,15 @@ def parse_json(value: str | None, option: str) -> dict[str, Any]:
 
 def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not allowed")
+
+
+def print_rows(rows: Sequence[Any], as_json: bool, line: Callable[[Any], str]) -> None:
+    """A listing: the rows as JSON, or one tab-separated `line(row)` each."""
+    if as_json:
+        print_json(list(rows))
+        return
+    for row in rows:
+        click.echo(line(row))
 
 
 def print_json(value: Any) -> None:
