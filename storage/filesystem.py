@@ -2,8 +2,9 @@
 
 Layout: `<root>/sha256/ab/cd/<64 hex digits>` holds the blobs (key `sha256/ab/cd/<hex>`), `<root>/tmp`
 the uploads in progress. Storing the same content twice keeps one file; `<root>/refs/<hex>` counts the
-uploads holding it, so an upload that is refused or rolled back (`release`) never removes content that a
-concurrent upload of the same bytes is about to record. Counting happens under one `flock`.
+uploads holding it once there is more than one (a blob without that file has one holder: the common case of
+new content costs no second file), so an upload that is refused or rolled back (`release`) never removes
+content that a concurrent upload of the same bytes is about to record. Counting happens under one `flock`.
 """
 
 from __future__ import annotations
@@ -88,13 +89,14 @@ class FileSystemBlobStore:
         return self._refs / key.rsplit("/", 1)[1]
 
     def _count(self, key: str, change: int) -> int:
+        """Change the number of uploads holding the stored blob `key` (one when it has no refs file)."""
         path = self._refs_file(key)
         try:
-            count = int(path.read_text() or "0")
+            count = int(path.read_text() or "1")
         except (FileNotFoundError, ValueError):
-            count = 0
+            count = 1
         count = max(0, count + change)
-        if count:
+        if count > 1:
             path.write_text(str(count))
         else:
             path.unlink(missing_ok=True)
@@ -117,23 +119,26 @@ class FileSystemBlobStore:
                 os.fsync(out.fileno())
             key = content_key(reader.sha256)
             with self._locked():
-                self._keep(partial, self._path(key))
-                self._count(key, +1)
+                self._keep(partial, key)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
         return reader.ref(key)
 
-    def _keep(self, partial: Path, target: Path) -> None:
+    def _keep(self, partial: Path, key: str) -> None:
+        """Move the finished upload to `key` and count its holder (under the lock)."""
+        target = self._path(key)
         if target.exists():
             # Same content is already stored: refresh its time so a garbage collection running with a
             # grace period does not take it away from the upload that is about to refer to it.
             partial.unlink()
             os.utime(target)
+            self._count(key, +1)
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(partial, target)
         _fsync_directory(target.parent)
+        self._refs_file(key).unlink(missing_ok=True)  # new content has one holder (a stale count would be wrong)
 
     def open(self, key: str, *, offset: int = 0, length: int | None = None) -> BinaryIO:
         check_range(offset, length)
