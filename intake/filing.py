@@ -36,10 +36,8 @@ def intake_principal(name: str, settings: Settings) -> Principal:
 
 
 def _open_file(uow: UnitOfWork, purpose: str, unit: str, year: int) -> RecordFile | None:
-    row = uow.session.get(IntakeFile, (purpose, unit, year))
-    if row is None:
-        return None
-    file = uow.session.get(RecordFile, row.file_id)
+    file = uow.session.scalars(select(RecordFile).join(IntakeFile, IntakeFile.file_id == RecordFile.id).where(
+        IntakeFile.purpose == purpose, IntakeFile.unit == unit, IntakeFile.year == year)).one_or_none()
     return file if file is not None and file.status == "open" else None
 
 

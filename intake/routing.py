@@ -189,13 +189,12 @@ def resolve_route(uow: UnitOfWork, settings: Settings, leitweg_id: str | None) -
     """The unit and candidate group for an invoice's Leitweg-ID: exact route, longest prefix, else central."""
     wanted = normalise(leitweg_id)
     if wanted:
-        exact = uow.session.get(InvoiceRoute, wanted)
+        prefixes = [wanted[:end + 1] + "*" for end, char in enumerate(wanted) if char == "-"]
+        found = {row.leitweg_id: row for row in uow.session.scalars(  # the exact route and every prefix: one query
+            select(InvoiceRoute).where(InvoiceRoute.leitweg_id.in_([wanted, *prefixes])))}
+        exact = found.pop(wanted, None)
         if exact is not None:
             return Route(exact.unit, exact.candidate_group, "route", wanted)
-        prefixes = [wanted[:end + 1] + "*" for end, char in enumerate(wanted) if char == "-"]
-        if prefixes:
-            found = {row.leitweg_id: row for row in uow.session.scalars(
-                select(InvoiceRoute).where(InvoiceRoute.leitweg_id.in_(prefixes)))}
-            for prefix in sorted(found, key=len, reverse=True):
-                return Route(found[prefix].unit, found[prefix].candidate_group, "prefix", wanted)
+        for prefix in sorted(found, key=len, reverse=True):
+            return Route(found[prefix].unit, found[prefix].candidate_group, "prefix", wanted)
     return Route(settings.invoice_central_unit, settings.invoice_central_group, "central", wanted)
