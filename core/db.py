@@ -131,6 +131,14 @@ class UnitOfWork:
         with concurrent_changes_as_conflict():
             self.session.flush()
 
+    def refresh_for_update(self, instance: object) -> None:
+        """Re-read `instance` and lock its row until the commit (`SELECT … FOR UPDATE`), to see whether it changed
+        meanwhile. On SQLite there are no row locks and a transaction reads one snapshot from its first read on (a
+        write on a snapshot that is no longer the newest fails as a Conflict), so a re-read could show nothing
+        new: it is skipped there."""
+        if self.session.get_bind().dialect.name != "sqlite":
+            self.session.refresh(instance, with_for_update=True)
+
     def on_rollback(self, callback: Callable[[], None]) -> None:
         """Run `callback` when this unit of work ends without committing (e.g. remove a blob written for it)."""
         self._on_rollback.append(callback)

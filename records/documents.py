@@ -81,7 +81,7 @@ def add_documents(
     stored = [_store(uow, ctx, upload) for upload in uploads]
     if not stored:
         raise ValidationFailed("no file was sent", {"file": "required"})
-    uow.session.refresh(file, with_for_update=True)  # closed meanwhile? then nothing is added
+    uow.refresh_for_update(file)  # closed meanwhile? then nothing is added
     _require_open(file)
     now = ctx.clock.now()
     added = []
