@@ -61,10 +61,16 @@ class Hit:
 
 @dataclass(frozen=True)
 class SearchResult:
+    """`total_exact` False: total and facet counts are estimates (a very large result, see search.estimate).
+    `order` is "relevance" (exact reference numbers first, then by score) or "newest" (by date, newest first:
+    the database backends' order for very large results)."""
+
     hits: list[Hit]
     total: int
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     next_cursor: str | None = None
+    total_exact: bool = True
+    order: str = "relevance"
 
 
 class SearchIndex(Protocol):

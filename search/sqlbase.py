@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
+from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -33,12 +34,14 @@ from sqlalchemy import (
 from sqlalchemy.sql import FromClause
 
 from core.db import Database
-from core.errors import ValidationFailed
+from core.errors import ConfigurationError, ValidationFailed
+from search.estimate import Estimation, scaled
 from search.models import SearchEntry
 from search.ports import FACETS, Hit, IndexEntry, Scope, SearchResult
 from search.query import Query
 from search.snippets import snippet
 
+NEWEST = -1  # first value of a cursor whose pages run newest first (then: day number, key)
 MAX_BODY_BYTES = 200_000  # of a document's text (UTF-8) are indexed: its tsvector stays far below 1 MB
 ENTRY = cast(Table, SearchEntry.__table__)
 
@@ -54,15 +57,15 @@ def decode_cursor(cursor: str, width: int) -> list[Any]:
         values = None
     if not isinstance(values, list) or len(values) != width or not _cursor_types(values):
         raise ValidationFailed("the cursor is not one this search handed out", {"cursor": "invalid"})
-    if width == 3:
+    if width == 3 and values[0] != NEWEST:
         values[1] = float(values[1])  # an integer too large for the database is a float like any score
     return values
 
 
 def _cursor_types(values: list[Any]) -> bool:
-    """[exact 0|1, finite score, key] as handed out by the database backends."""
+    """[exact 0|1, finite score, key] or [NEWEST, day number, key] as handed out by the database backends."""
     exact, score, key = values if len(values) == 3 else (0, 0.0, "")
-    return (exact in (0, 1) and not isinstance(exact, bool) and isinstance(score, int | float)
+    return (exact in (NEWEST, 0, 1) and not isinstance(exact, bool) and isinstance(score, int | float)
             and not isinstance(score, bool) and math.isfinite(score) and abs(score) < 1e300 and isinstance(key, str))
 
 
@@ -101,7 +104,8 @@ def filter_condition(query: Query) -> ColumnElement[bool]:
         if values:
             parts.append(column.in_(values))
     if f.years:
-        parts.append(func.extract("year", SearchEntry.created_on).between(*f.years))
+        first, last = f.years  # as a date range, so the created_on index serves it
+        parts.append(SearchEntry.created_on.between(date(first, 1, 1), date(last, 12, 31)))
     if f.dates:
         parts.append(SearchEntry.created_on.between(*f.dates))
     return and_(true(), *parts)
@@ -116,6 +120,8 @@ class SqlSearchIndex(ABC):
     """Template for the database backends; subclasses add matching, scoring and their text index."""
 
     name = "db"
+    estimation: Estimation | None = None  # None: every result is counted exactly and ranked by relevance
+    search_settings: tuple[str, ...] = ()  # SET LOCAL statements a backend wants for its searches
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -169,10 +175,17 @@ class SqlSearchIndex(ABC):
         size = max(1, min(size, 100))
         source, matches, score = self._text_match(query)
         condition = and_(scope_condition(scope), filter_condition(query), matches)
-        exact = self._exact_reference(query)
+        position = decode_cursor(cursor, 3) if cursor else None
         with self.db.engine.connect() as connection:
-            total, facets = self._counts(connection, source, condition)
-            rows = connection.execute(self._page(source, condition, exact, score, size, cursor)).all()
+            for statement in self.search_settings:  # inside the search's own transaction
+                connection.exec_driver_sql(statement)
+            estimated = self._estimated(connection, source, condition, query)
+            total, facets = estimated if estimated is not None else self._counts(connection, source, condition)
+            # a cursor keeps the order its first page had, even when the result has grown or shrunk since
+            newest = position[0] == NEWEST if position is not None else estimated is not None
+            page = (self._newest_page(source, condition, size, position) if newest
+                    else self._page(source, condition, self._exact_reference(query), score, size, position))
+            rows = connection.execute(page).all()
         more = len(rows) > size
         rows = rows[:size]
         needles = [term.text for term in query.positive]
@@ -181,8 +194,34 @@ class SqlSearchIndex(ABC):
                     title=row.title, snippet=snippet(row.body or row.title, needles), score=float(row.score))
                 for row in rows]
         last = rows[-1] if rows and more else None
-        next_cursor = encode_cursor([int(last.exact), float(last.score), last.key]) if last is not None else None
-        return SearchResult(hits=hits, total=total, facets=facets, next_cursor=next_cursor)
+        next_cursor = None
+        if last is not None:
+            next_cursor = encode_cursor([NEWEST, last.created_on.toordinal(), last.key] if newest
+                                        else [int(last.exact), float(last.score), last.key])
+        return SearchResult(hits=hits, total=total, facets=facets, next_cursor=next_cursor,
+                            total_exact=estimated is None, order="newest" if newest else "relevance")
+
+    def _estimated(self, connection: Connection, source: FromClause, condition: ColumnElement[bool],
+                   query: Query) -> tuple[int, dict[str, dict[str, int]]] | None:
+        """Total and facets estimated from a sample when the result is large (search.estimate), else None.
+        Queries naming a reference number are always counted: their results are small, and exact hits rank
+        first only in relevance order."""
+        if self.estimation is None or any("/" in term.text for term in query.positive):
+            return None
+        low, high = connection.execute(select(func.min(ENTRY.c.id), func.max(ENTRY.c.id))).one()
+        percent = self.estimation.sample_percent(high - low + 1 if low is not None else 0)
+        if percent is None:
+            return None
+        total, facets = self._sampled_counts(connection, source, condition, percent)
+        if scaled(total, percent) <= self.estimation.above:
+            return None
+        return scaled(total, percent), {name: {value: scaled(count, percent) for value, count in counts.items()}
+                                        for name, counts in facets.items()}
+
+    def _sampled_counts(self, connection: Connection, source: FromClause, condition: ColumnElement[bool],
+                        percent: float) -> tuple[int, dict[str, dict[str, int]]]:
+        """`_counts` over a random `percent` % of the index; a backend with an `estimation` provides it."""
+        raise ConfigurationError(f"{self.name} cannot sample; set its estimation to None")
 
     @staticmethod
     def _exact_reference(query: Query) -> ColumnElement[int]:
@@ -192,12 +231,13 @@ class SqlSearchIndex(ABC):
         return case((SearchEntry.reference_number.in_(candidates), 1), else_=0)
 
     @staticmethod
-    def _counts(connection: Connection, source: FromClause,
-                condition: ColumnElement[bool]) -> tuple[int, dict[str, dict[str, int]]]:
+    def _counts(connection: Connection, source: FromClause, condition: ColumnElement[bool],
+                rows: FromClause = ENTRY) -> tuple[int, dict[str, dict[str, int]]]:
         """The total and every facet in one statement: the matching rows are found once (a materialised
-        CTE), then counted per facet (the 20 largest values each)."""
-        matched = (select(SearchEntry.procedure, SearchEntry.status, SearchEntry.doc_type,
-                          func.extract("year", SearchEntry.created_on).label("year"))
+        CTE), then counted per facet (the 20 largest values each). `rows`: where source's entry columns are
+        (search_entry itself, or a sample of it)."""
+        matched = (select(rows.c.procedure, rows.c.status, rows.c.doc_type,
+                          func.extract("year", rows.c.created_on).label("year"))
                    .select_from(source).where(condition).cte("matched").prefix_with("MATERIALIZED"))
         parts: list[Select[str, str, int]] = [select(literal("").label("facet"), literal("").label("value"),
                                            func.count().label("n")).select_from(matched)]
@@ -218,14 +258,26 @@ class SqlSearchIndex(ABC):
 
     @staticmethod
     def _page(source: FromClause, condition: ColumnElement[bool], exact: ColumnElement[int],
-              score: ColumnElement[float], size: int, cursor: str | None) -> Select[Any]:
+              score: ColumnElement[float], size: int, position: list[Any] | None) -> Select[Any]:
         page = (select(ENTRY, exact.label("exact"), score.label("score")).select_from(source).where(condition)
                 .order_by(exact.desc(), score.desc(), SearchEntry.key))
-        if cursor:
-            last_exact, last_score, last_key = decode_cursor(cursor, 3)
+        if position is not None:
+            last_exact, last_score, last_key = position
             page = page.where(or_(
                 exact < last_exact,
                 and_(exact == last_exact, score < last_score),
                 and_(exact == last_exact, score == last_score, SearchEntry.key > str(last_key)),
             ))
+        return page.limit(size + 1)
+
+    @staticmethod
+    def _newest_page(source: FromClause, condition: ColumnElement[bool], size: int,
+                     position: list[Any] | None) -> Select[Any]:
+        """Newest first, then by key: the database walks the created_on index and stops after the page."""
+        page = (select(ENTRY, literal(NEWEST).label("exact"), literal(0.0).label("score")).select_from(source)
+                .where(condition).order_by(SearchEntry.created_on.desc(), SearchEntry.key))
+        if position is not None:
+            last_day = date.fromordinal(min(max(int(position[1]), 1), date.max.toordinal()))
+            page = page.where(SearchEntry.created_on <= last_day, or_(
+                SearchEntry.created_on < last_day, SearchEntry.key > str(position[2])))
         return page.limit(size + 1)

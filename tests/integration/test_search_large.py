@@ -1,0 +1,102 @@
+"""PostgreSQL search at scale: large results are estimated from a sample and run newest first, parts of
+compound words are found through the vocabulary (search/estimate.py, search/postgres_fts.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from core.db import Database
+from core.migrate import upgrade
+from search.estimate import Estimation
+from search.ports import IndexEntry
+from search.postgres_fts import PostgresSearchIndex
+from search.query import parse_query
+from tests.integration.test_search_backends import ADMIN, UNIT_A, entry
+
+EVERYTHING_SAMPLED = Estimation(above=5, sample_rows=10**9, min_rows=0)  # a 100 % sample: estimates are exact
+
+
+@pytest.fixture
+def index(postgres_url: str) -> Iterator[PostgresSearchIndex]:
+    database = Database(postgres_url)
+    upgrade(database)
+    built = PostgresSearchIndex(database)
+    built.clear()
+    yield built
+    built.clear()
+    database.dispose()
+
+
+def _applications(count: int) -> list[IndexEntry]:
+    start = date(2026, 1, 1)
+    return [entry(500 + n, f"Antrag {n}", f"Bauantrag Kennung k{n}q", created_on=start + timedelta(days=n % 9))
+            for n in range(count)]
+
+
+def test_a_large_result_is_estimated_and_pages_run_newest_first(index: PostgresSearchIndex) -> None:
+    visible = _applications(23)
+    hidden = [replace(item, key=f"document:hidden-{n}", owning_unit="unit-b", procedure="geheimverfahren")
+              for n, item in enumerate(_applications(12))]
+    index.upsert(visible + hidden)
+    index.estimation = EVERYTHING_SAMPLED
+    seen: list[str] = []
+    days: list[date] = []
+    cursor = None
+    while True:
+        result = index.search(parse_query("antrag"), UNIT_A, size=5, cursor=cursor)
+        assert result.order == "newest" and not result.total_exact
+        assert result.total == len(visible)  # the whole table was the sample: nothing hidden is counted
+        assert "geheimverfahren" not in result.facets["procedure"]
+        assert sum(result.facets["doc_type"].values()) == len(visible)
+        seen.extend(hit.key for hit in result.hits)
+        days.extend(next(item.created_on for item in visible if item.key == hit.key) for hit in result.hits)
+        cursor = result.next_cursor
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(item.key for item in visible) and len(seen) == len(set(seen))
+    assert days == sorted(days, reverse=True)
+
+
+def test_small_results_and_reference_numbers_are_counted_exactly(index: PostgresSearchIndex) -> None:
+    items = _applications(8)
+    index.upsert(items)
+    index.estimation = EVERYTHING_SAMPLED
+    few = index.search(parse_query("kennung k3q"), ADMIN)
+    assert few.total_exact and few.order == "relevance" and few.total == 1
+    exact = index.search(parse_query(f"antrag {items[2].reference_number}"), ADMIN)
+    assert exact.total_exact and exact.order == "relevance" and exact.hits[0].key == items[2].key
+
+
+def test_a_cursor_keeps_the_order_of_its_first_page(index: PostgresSearchIndex) -> None:
+    items = _applications(12)
+    index.upsert(items)
+    first = index.search(parse_query("antrag"), ADMIN, size=5)  # counted: relevance order
+    assert first.order == "relevance" and first.next_cursor
+    index.estimation = EVERYTHING_SAMPLED  # now the same search would be estimated
+    second = index.search(parse_query("antrag"), ADMIN, size=5, cursor=first.next_cursor)
+    assert second.order == "relevance" and not second.total_exact
+    assert not {hit.key for hit in first.hits} & {hit.key for hit in second.hits}
+
+
+def test_parts_of_compound_words_come_from_the_vocabulary(index: PostgresSearchIndex) -> None:
+    procedure = entry(1, "Verfahren", "Das Baugenehmigungsverfahren für Grundstücksteilungen läuft.")
+    index.upsert([procedure, entry(2, "Anderes", "Ein Schreiben ohne dieses Wort.")])
+    for part in ("genehmigung", "genehmigungsverfahren", "teilung", "grundstück", "verfahren"):
+        assert [hit.key for hit in index.search(parse_query(part), ADMIN).hits] == [procedure.key], part
+    assert index.search(parse_query("genehmigung -baugenehmigungsverfahren"), ADMIN).total == 0
+    with index.db.engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM search_term WHERE lexeme LIKE '%genehmig%'"))
+    index.clear()
+    with index.db.engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM search_term")) == 0
+
+
+def test_a_part_contained_in_too_many_lexemes_is_matched_as_a_substring(index: PostgresSearchIndex) -> None:
+    words = " ".join(f"wort{n}x" for n in range(600))  # 600 lexemes contain "wort"
+    index.upsert([entry(1, "Liste", words), entry(2, "Kurz", "Ein Wortspiel.")])
+    assert index.search(parse_query("wort"), ADMIN).total == 2
