@@ -16,7 +16,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 # index structures a search backend keeps beside its ORM table (see search/models.py); not in the models
 BACKEND_SPECIFIC = ("search_fts", "search_term")
-BACKEND_SPECIFIC_COLUMNS = {("search_entry", "tsv")}
+BACKEND_SPECIFIC_COLUMNS = {("search_entry", "tsv"), ("search_entry", "pairs")}
+BACKEND_SPECIFIC_INDEXES = ("ix_search_entry_tsv", "ix_search_entry_trgm", "ix_search_entry_pairs")
 
 
 def alembic_managed(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
@@ -26,7 +27,7 @@ def alembic_managed(obj: object, name: str | None, type_: str, reflected: bool, 
     if type_ == "column":
         table = getattr(getattr(obj, "table", None), "name", None)
         return (table, name) not in BACKEND_SPECIFIC_COLUMNS
-    return not (type_ == "index" and name and name.startswith(("ix_search_entry_tsv", "ix_search_entry_trgm")))
+    return not (type_ == "index" and name and name.startswith(BACKEND_SPECIFIC_INDEXES))
 
 
 def alembic_config(database: Database) -> Config:

@@ -18,7 +18,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
-    String,
     Table,
     and_,
     case,
@@ -29,7 +28,6 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    union_all,
 )
 from sqlalchemy.sql import FromClause
 
@@ -37,9 +35,10 @@ from core.db import Database
 from core.errors import ConfigurationError, ValidationFailed
 from search.estimate import Estimation, scaled
 from search.models import SearchEntry
-from search.ports import FACETS, Hit, IndexEntry, Scope, SearchResult
+from search.ports import Hit, IndexEntry, Scope, SearchResult
 from search.query import Query
 from search.snippets import snippet
+from search.sqlpass import Counts, Ranking, count_and_rank
 
 NEWEST = -1  # first value of a cursor whose pages run newest first (then: day number, key)
 MAX_BODY_BYTES = 200_000  # of a document's text (UTF-8) are indexed: its tsvector stays far below 1 MB
@@ -180,29 +179,37 @@ class SqlSearchIndex(ABC):
             for statement in self.search_settings:  # inside the search's own transaction
                 connection.exec_driver_sql(statement)
             estimated = self._estimated(connection, source, condition, query)
-            total, facets = estimated if estimated is not None else self._counts(connection, source, condition)
             # a cursor keeps the order its first page had, even when the result has grown or shrunk since
             newest = position[0] == NEWEST if position is not None else estimated is not None
-            page = (self._newest_page(source, condition, size, position) if newest
-                    else self._page(source, condition, self._exact_reference(query), score, size, position))
-            rows = connection.execute(page).all()
-        more = len(rows) > size
-        rows = rows[:size]
+            if newest:
+                counts = estimated or count_and_rank(connection, source, condition, ENTRY)[0]
+                page = [(row, NEWEST, 0.0) for row in connection.execute(
+                    self._newest_page(source, condition, size, position)).all()]
+            else:
+                counts, ranked = count_and_rank(connection, source, condition, ENTRY, Ranking(
+                    self._exact_reference(query), score, size + 1, position))
+                estimated = None  # counted while ranking
+                entries = {row.id: row for row in connection.execute(
+                    select(ENTRY).where(ENTRY.c.id.in_([hit.id for hit in ranked])))}
+                page = [(entries[hit.id], hit.exact, hit.score) for hit in ranked if hit.id in entries]
+        more = len(page) > size
+        page = page[:size]
         needles = [term.text for term in query.positive]
         hits = [Hit(key=row.key, kind=row.kind, file_id=str(row.file_id),
                     case_id=str(row.case_id) if row.case_id else None, reference_number=row.reference_number,
-                    title=row.title, snippet=snippet(row.body or row.title, needles), score=float(row.score))
-                for row in rows]
-        last = rows[-1] if rows and more else None
+                    title=row.title, snippet=snippet(row.body or row.title, needles), score=float(score))
+                for row, _, score in page]
         next_cursor = None
-        if last is not None:
-            next_cursor = encode_cursor([NEWEST, last.created_on.toordinal(), last.key] if newest
-                                        else [int(last.exact), float(last.score), last.key])
+        if page and more:
+            row, exact, last_score = page[-1]
+            next_cursor = encode_cursor([NEWEST, row.created_on.toordinal(), row.key] if newest
+                                        else [exact, last_score, row.key])
+        total, facets = counts
         return SearchResult(hits=hits, total=total, facets=facets, next_cursor=next_cursor,
                             total_exact=estimated is None, order="newest" if newest else "relevance")
 
     def _estimated(self, connection: Connection, source: FromClause, condition: ColumnElement[bool],
-                   query: Query) -> tuple[int, dict[str, dict[str, int]]] | None:
+                   query: Query) -> Counts | None:
         """Total and facets estimated from a sample when the result is large (search.estimate), else None.
         Queries naming a reference number are always counted: their results are small, and exact hits rank
         first only in relevance order."""
@@ -219,8 +226,8 @@ class SqlSearchIndex(ABC):
                                         for name, counts in facets.items()}
 
     def _sampled_counts(self, connection: Connection, source: FromClause, condition: ColumnElement[bool],
-                        percent: float) -> tuple[int, dict[str, dict[str, int]]]:
-        """`_counts` over a random `percent` % of the index; a backend with an `estimation` provides it."""
+                        percent: float) -> Counts:
+        """Total and facets over a random `percent` % of the index; a backend with an `estimation` provides it."""
         raise ConfigurationError(f"{self.name} cannot sample; set its estimation to None")
 
     @staticmethod
@@ -231,51 +238,11 @@ class SqlSearchIndex(ABC):
         return case((SearchEntry.reference_number.in_(candidates), 1), else_=0)
 
     @staticmethod
-    def _counts(connection: Connection, source: FromClause, condition: ColumnElement[bool],
-                rows: FromClause = ENTRY) -> tuple[int, dict[str, dict[str, int]]]:
-        """The total and every facet in one statement: the matching rows are found once (a materialised
-        CTE), then counted per facet (the 20 largest values each). `rows`: where source's entry columns are
-        (search_entry itself, or a sample of it)."""
-        matched = (select(rows.c.procedure, rows.c.status, rows.c.doc_type,
-                          func.extract("year", rows.c.created_on).label("year"))
-                   .select_from(source).where(condition).cte("matched").prefix_with("MATERIALIZED"))
-        parts: list[Select[str, str, int]] = [select(literal("").label("facet"), literal("").label("value"),
-                                           func.count().label("n")).select_from(matched)]
-        for name in FACETS:
-            column = matched.c[name]
-            top = (select(literal(name).label("facet"), column.cast(String).label("value"), func.count().label("n"))
-                   .where(column.is_not(None)).group_by(column).order_by(func.count().desc()).limit(20).subquery())
-            parts.append(select(top.c.facet, top.c.value, top.c.n))
-        total = 0
-        facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-        for row in connection.execute(union_all(*parts)):
-            if row.facet == "":
-                total = int(row.n)
-            else:
-                value = str(row.value)
-                facets[row.facet][value.split(".")[0] if row.facet == "year" else value] = int(row.n)
-        return total, facets
-
-    @staticmethod
-    def _page(source: FromClause, condition: ColumnElement[bool], exact: ColumnElement[int],
-              score: ColumnElement[float], size: int, position: list[Any] | None) -> Select[Any]:
-        page = (select(ENTRY, exact.label("exact"), score.label("score")).select_from(source).where(condition)
-                .order_by(exact.desc(), score.desc(), SearchEntry.key))
-        if position is not None:
-            last_exact, last_score, last_key = position
-            page = page.where(or_(
-                exact < last_exact,
-                and_(exact == last_exact, score < last_score),
-                and_(exact == last_exact, score == last_score, SearchEntry.key > str(last_key)),
-            ))
-        return page.limit(size + 1)
-
-    @staticmethod
     def _newest_page(source: FromClause, condition: ColumnElement[bool], size: int,
                      position: list[Any] | None) -> Select[Any]:
         """Newest first, then by key: the database walks the created_on index and stops after the page."""
-        page = (select(ENTRY, literal(NEWEST).label("exact"), literal(0.0).label("score")).select_from(source)
-                .where(condition).order_by(SearchEntry.created_on.desc(), SearchEntry.key))
+        page = (select(ENTRY).select_from(source).where(condition)
+                .order_by(SearchEntry.created_on.desc(), SearchEntry.key))
         if position is not None:
             last_day = date.fromordinal(min(max(int(position[1]), 1), date.max.toordinal()))
             page = page.where(SearchEntry.created_on <= last_day, or_(

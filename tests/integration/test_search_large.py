@@ -79,7 +79,7 @@ def test_a_cursor_keeps_the_order_of_its_first_page(index: PostgresSearchIndex) 
     assert first.order == "relevance" and first.next_cursor
     index.estimation = EVERYTHING_SAMPLED  # now the same search would be estimated
     second = index.search(parse_query("antrag"), ADMIN, size=5, cursor=first.next_cursor)
-    assert second.order == "relevance" and not second.total_exact
+    assert second.order == "relevance" and second.total_exact and second.total == len(items)  # counted while ranked
     assert not {hit.key for hit in first.hits} & {hit.key for hit in second.hits}
 
 
@@ -100,3 +100,17 @@ def test_a_part_contained_in_too_many_lexemes_is_matched_as_a_substring(index: P
     words = " ".join(f"wort{n}x" for n in range(600))  # 600 lexemes contain "wort"
     index.upsert([entry(1, "Liste", words), entry(2, "Kurz", "Ein Wortspiel.")])
     assert index.search(parse_query("wort"), ADMIN).total == 2
+
+
+def test_phrases_are_found_by_their_pairs_of_neighbouring_words(index: PostgresSearchIndex) -> None:
+    together = entry(1, "Bescheid", "Die Gebühr für die Miete ist am Monatsende fällig.")
+    apart = entry(2, "Bescheid", "Die Miete und danach die Gebühr sind fällig.")
+    index.upsert([together, apart])
+    found = {hit.key for hit in index.search(parse_query('"gebühr für die miete"'), ADMIN).hits}
+    assert found == {together.key}
+    assert {hit.key for hit in index.search(parse_query('"miete und danach"'), ADMIN).hits} == {apart.key}
+    assert index.search(parse_query('"miete gebühr"'), ADMIN).total == 0  # both words, never side by side
+    with index.db.engine.connect() as connection:
+        pairs = connection.scalar(text("SELECT tsvector_to_array(pairs) FROM search_entry WHERE key = :key"),
+                                  {"key": together.key})
+    assert "gebuhr miet" in pairs  # für and die are stop words: their gap joins the pair

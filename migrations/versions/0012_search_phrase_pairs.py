@@ -1,0 +1,42 @@
+"""search_entry.pairs (PostgreSQL): every pair of neighbouring lexemes as a generated tsvector with a GIN index,
+so a phrase reads the entries holding its pairs instead of rechecking every entry holding its words
+
+Revision ID: 0012
+Revises: 0011
+"""
+from alembic import op
+
+
+revision = '0012'
+down_revision = '0011'
+branch_labels = None
+depends_on = None
+
+# "lexeme lexeme" for each lexeme and the next one by position (stop words leave gaps, not pairs)
+PAIRS_FUNCTION = """
+CREATE FUNCTION akte_lexeme_pairs(doc tsvector) RETURNS tsvector
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT coalesce(array_to_tsvector(array_agg(DISTINCT pair)), ''::tsvector)
+    FROM (SELECT lexeme || ' ' || lead(lexeme) OVER (ORDER BY position, lexeme) AS pair
+          FROM unnest(doc) AS entry(lexeme, positions, weights), unnest(positions) AS position) AS pairs
+    WHERE pair IS NOT NULL
+$$
+"""
+# the same text as the tsv column of migration 0005
+TEXT_VECTOR = ("setweight(to_tsvector('german', title || ' ' || reference_number), 'A') || "
+               "to_tsvector('german', body)")
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(PAIRS_FUNCTION)
+    op.execute(f"ALTER TABLE search_entry ADD COLUMN pairs tsvector GENERATED ALWAYS AS "
+               f"(akte_lexeme_pairs({TEXT_VECTOR})) STORED")
+    op.execute("CREATE INDEX ix_search_entry_pairs ON search_entry USING gin (pairs)")
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TABLE search_entry DROP COLUMN pairs")
+        op.execute("DROP FUNCTION akte_lexeme_pairs(tsvector)")
