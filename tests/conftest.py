@@ -72,6 +72,8 @@ def empty_tables(database: Database) -> None:
             connection.execute(table.delete())
         if database.backend == "sqlite":  # the FTS5 table lives outside the ORM metadata
             connection.execute(text("DELETE FROM search_fts"))
+        else:  # so does PostgreSQL's search vocabulary
+            connection.execute(text("DELETE FROM search_term"))
 
 
 @pytest.fixture

@@ -43,7 +43,9 @@ def search_command(query: str, login: str | None, units: tuple[str, ...], cleara
         click.echo(f"{hit.reference_number}  {hit.kind}  {hit.title}")
         click.echo(f"    {hit.snippet}")
     more = f"; next page: --cursor {result.next_cursor}" if result.next_cursor else ""
-    click.echo(f"{result.total} hit(s){more}", err=True)
+    total = str(result.total) if result.total_exact else f"about {result.total}"
+    order = "" if result.order == "relevance" else " (too many to rank: newest first)"
+    click.echo(f"{total} hit(s){order}{more}", err=True)
 
 
 @click.command("reindex")

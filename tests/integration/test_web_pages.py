@@ -111,3 +111,18 @@ def test_search_page_and_anonymous_access(services: Services) -> None:
 def test_page_client_helper_signs_in(services: Services) -> None:
     client = page_client(services, "erika", units=("unit-a",))
     assert client.get("/inbox").status_code == 200
+
+
+def test_search_page_says_when_a_large_result_is_estimated(services: Services) -> None:
+    from search.estimate import Estimation
+    from tests.integration.test_search_backends import entry
+
+    index = services.search.index
+    index.upsert([entry(300 + n, f"Antrag {n}", f"Bauantrag Nummer {n}") for n in range(12)])
+    client = page_client(services, "erika", units=("unit-a",))
+    counted = client.get("/search?q=bauantrag").get_data(as_text=True)
+    assert "12 Treffer" in counted and "search-order" not in counted
+    index.estimation = Estimation(above=5, sample_rows=10**9, min_rows=0)  # type: ignore[attr-defined]
+    estimated = client.get("/search?q=bauantrag").get_data(as_text=True)
+    assert "Etwa 12 Treffer" in estimated and "die neuesten zuerst" in estimated
+    assert "(etwa 12)" in estimated  # the facet counts are estimates too

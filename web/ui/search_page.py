@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask_babel import format_decimal
 
 from core.errors import ValidationFailed
 from search.service import search
@@ -23,4 +24,5 @@ def results() -> str | tuple[str, int]:
         result = search(services().search.index, principal, query, size=PAGE_SIZE, cursor=request.args.get("cursor"))
     except ValidationFailed as error:
         return render_template("search/results.html", query=query, result=None, error=error.message), 400
-    return render_template("search/results.html", query=query, result=result, error=None)
+    return render_template("search/results.html", query=query, result=result, error=None,
+                           total=format_decimal(result.total))
