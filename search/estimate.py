@@ -3,11 +3,11 @@
 Counting, faceting and ranking every match of a common word costs time in proportion to the matches (seconds
 at a million documents), while a caseworker reads the first page. So the database backends first count the
 matches inside a random sample of the index's blocks (a few thousand rows; the same sample for the same
-query, so pages agree). When the sample promises more than `Estimation.above` matches, totals and facets are the
-sample's counts scaled up and rounded to two significant digits (shown as "about"), and the pages run newest
-first — an order an index walks without reading every match. Smaller results are counted exactly and ranked by
-relevance. The permission scope is part of the sampled condition too, so an estimate never counts what the
-user may not see.
+query, so pages agree). When the sample promises more matches than `Estimation.threshold` (at least 1,000,
+growing with the index), totals and facets are the sample's counts scaled up and rounded to two significant
+digits (shown as "about"), and the pages run newest first — an order an index walks without reading every
+match. Smaller results are counted exactly and ranked by relevance. The permission scope is part of the
+sampled condition too, so an estimate never counts what the user may not see.
 """
 
 from __future__ import annotations
@@ -18,15 +18,22 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Estimation:
-    above: int = 1_000  # results estimated to be larger are estimated, and run newest first
+    above: int = 1_000  # results estimated to be larger are estimated, and run newest first (at least)
     sample_rows: int = 10_000  # about how many rows the sample reads
     min_rows: int = 100_000  # an index with fewer rows is always counted exactly (it is cheap)
+    page_rows: int = 25  # about one page of hits (see threshold)
 
     def sample_percent(self, rows: int) -> float | None:
         """The share of an index of `rows` rows to sample, or None when it is small enough to count."""
         if rows < max(self.min_rows, 1):
             return None
         return min(100.0, 100.0 * self.sample_rows / rows)
+
+    def threshold(self, rows: int) -> int:
+        """Matches above which a result of an index of `rows` rows runs newest first. Ranking costs time in
+        proportion to the matches M; the newest-first walk reads about page_rows * rows / M rows to fill a
+        page. The two are even at M = sqrt(page_rows * rows): 5,000 at a million rows."""
+        return max(self.above, math.isqrt(self.page_rows * rows))
 
 
 def round_estimate(value: float) -> int:

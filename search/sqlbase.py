@@ -216,11 +216,12 @@ class SqlSearchIndex(ABC):
         if self.estimation is None or any("/" in term.text for term in query.positive):
             return None
         low, high = connection.execute(select(func.min(ENTRY.c.id), func.max(ENTRY.c.id))).one()
-        percent = self.estimation.sample_percent(high - low + 1 if low is not None else 0)
+        rows = high - low + 1 if low is not None else 0
+        percent = self.estimation.sample_percent(rows)
         if percent is None:
             return None
         total, facets = self._sampled_counts(connection, source, condition, percent)
-        if scaled(total, percent) <= self.estimation.above:
+        if scaled(total, percent) <= self.estimation.threshold(rows):
             return None
         return scaled(total, percent), {name: {value: scaled(count, percent) for value, count in counts.items()}
                                         for name, counts in facets.items()}

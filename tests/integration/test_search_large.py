@@ -18,7 +18,8 @@ from search.postgres_fts import PostgresSearchIndex
 from search.query import parse_query
 from tests.integration.test_search_backends import ADMIN, UNIT_A, entry
 
-EVERYTHING_SAMPLED = Estimation(above=5, sample_rows=10**9, min_rows=0)  # a 100 % sample: estimates are exact
+# a 100 % sample (its estimates are exact) and a fixed threshold of 5 matches
+EVERYTHING_SAMPLED = Estimation(above=5, sample_rows=10**9, min_rows=0, page_rows=0)
 
 
 @pytest.fixture

@@ -19,3 +19,10 @@ def test_small_indexes_are_counted_and_large_ones_sampled() -> None:
     assert estimation.sample_percent(1_000_000) == pytest.approx(1.0)
     assert Estimation(sample_rows=10**9, min_rows=0).sample_percent(50) == 100.0
     assert scaled(2_033, 1.0) == 200_000
+
+
+def test_the_threshold_grows_with_the_index_so_neither_order_reads_too_much() -> None:
+    estimation = Estimation(above=1_000)
+    assert estimation.threshold(10_000) == 1_000
+    assert estimation.threshold(1_000_000) == 5_000
+    assert estimation.threshold(100_000_000) == 50_000
