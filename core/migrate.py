@@ -16,7 +16,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 # index structures a search backend keeps beside its ORM table (see search/models.py); not in the models
 BACKEND_SPECIFIC = ("search_fts", "search_term")
-BACKEND_SPECIFIC_COLUMNS = {("search_entry", "tsv"), ("search_entry", "pairs")}
+BACKEND_SPECIFIC_COLUMNS = {("search_entry", "tsv")}
 BACKEND_SPECIFIC_INDEXES = ("ix_search_entry_tsv", "ix_search_entry_trgm", "ix_search_entry_pairs")
 
 

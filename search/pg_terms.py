@@ -3,8 +3,8 @@
 - A plain word ("antrag", "teilung") is expanded through the vocabulary `search_term` (every word of the index
   once with its german lexeme, words trigram-indexed; migration 0011) to its own lexeme and those of the words
   containing it ("Bauantrag", "Grundstücksteilungen" → grundstucksteil); the GIN index of `tsv` finds them.
-- A phrase is looked up by its pairs of neighbouring lexemes in `pairs` (a second generated tsvector of every
-  such pair, GIN-indexed; migration 0012), then checked by position in `tsv`: a phrase of two common words
+- A phrase is looked up by its pairs of neighbouring lexemes (a GIN index over every such pair of an entry,
+  an expression index of migration 0012), then checked by position in `tsv`: a phrase of two common words
   reads the few entries holding that pair, not every entry holding both words.
 - Everything else — punctuation as in reference numbers, stop words, a part so short that hundreds of words
   contain it, a phrase of one lexeme — matches `tsv` or a substring of the text (pg_trgm's GIN index answers
@@ -38,7 +38,10 @@ from search.query import Term
 from search.sqlbase import like_pattern
 
 TSV: ColumnElement[str] = literal_column("search_entry.tsv")
-PAIRS: ColumnElement[str] = literal_column("search_entry.pairs")
+# the exact expression of ix_search_entry_pairs (migration 0012), so the planner uses that index
+PAIRS: ColumnElement[str] = literal_column(
+    "akte_lexeme_pairs(setweight(to_tsvector('german'::regconfig, search_entry.title || ' ' || "
+    "search_entry.reference_number), 'A') || to_tsvector('german'::regconfig, search_entry.body))")
 # the exact expression of ix_search_entry_trgm, so the planner uses that index for LIKE
 HAYSTACK: ColumnElement[str] = literal_column(
     "lower(search_entry.reference_number || ' ' || search_entry.title || ' ' || search_entry.body)")
@@ -84,7 +87,7 @@ def _substring(term: Term) -> TermMatch:
 def expand(connection: Connection, term: Term) -> list[str] | None:
     """The term's own lexeme and those of every indexed word containing it ("antrag" → antrag, bauantrag,
     antragsteller, …), or None when the term is matched by substring instead."""
-    if term.phrase or not term.text.isalnum():
+    if term.phrase or not term.text.isalnum() or len(term.text) < 3:  # trigrams need three characters
         return None
     stems = connection.scalar(select(func.tsvector_to_array(func.to_tsvector("german", term.text)))) or []
     if len(stems) != 1:  # a stop word has none
@@ -96,7 +99,7 @@ def expand(connection: Connection, term: Term) -> list[str] | None:
 
 
 def phrase_pairs(connection: Connection, term: Term) -> list[str]:
-    """The pairs of neighbouring lexemes of a phrase, as `pairs` holds them ("umtausch des führerscheins" →
+    """The pairs of neighbouring lexemes of a phrase, as the pairs index holds them ("umtausch des führerscheins" →
     "umtausch fuhrerschein": stop words leave no lexeme); none for a phrase of one lexeme."""
     found = connection.scalar(select(func.tsvector_to_array(
         func.akte_lexeme_pairs(func.to_tsvector("german", term.text)))))

@@ -2,7 +2,7 @@
 "Antrag"), parts of compound words ("antrag" finds "Bauantrag") and phrases; `ts_rank_cd` ranks. How each
 term matches is search/pg_terms.py; large results are estimated (search/estimate.py). The structures: the
 generated `tsv` column with GIN and the text's trigram index (migration 0005), the vocabulary `search_term`
-(0011) and the generated `pairs` column of neighbouring lexemes (0012).
+(0011) and the GIN expression index of pairs of neighbouring lexemes (0012).
 """
 
 from __future__ import annotations

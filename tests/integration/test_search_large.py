@@ -8,18 +8,20 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from core.db import Database
 from core.migrate import upgrade
 from search.estimate import Estimation
+from search.pg_terms import HAYSTACK, PAIRS
 from search.ports import IndexEntry
 from search.postgres_fts import PostgresSearchIndex
 from search.query import parse_query
+from search.sqlbase import ENTRY
 from tests.integration.test_search_backends import ADMIN, UNIT_A, entry
 
 # a 100 % sample (its estimates are exact) and a fixed threshold of 5 matches
-EVERYTHING_SAMPLED = Estimation(above=5, sample_rows=10**9, min_rows=0, page_rows=0)
+EVERYTHING_SAMPLED = Estimation(above=5, sample_rows=10**9, min_rows=0, balance=0)
 
 
 @pytest.fixture
@@ -112,6 +114,13 @@ def test_phrases_are_found_by_their_pairs_of_neighbouring_words(index: PostgresS
     assert {hit.key for hit in index.search(parse_query('"miete und danach"'), ADMIN).hits} == {apart.key}
     assert index.search(parse_query('"miete gebühr"'), ADMIN).total == 0  # both words, never side by side
     with index.db.engine.connect() as connection:
-        pairs = connection.scalar(text("SELECT tsvector_to_array(pairs) FROM search_entry WHERE key = :key"),
-                                  {"key": together.key})
+        pairs = connection.scalar(text("SELECT tsvector_to_array(akte_lexeme_pairs(tsv)) FROM search_entry "
+                                       "WHERE key = :key"), {"key": together.key})
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plans = []
+        for condition in (PAIRS.op("@@")(func.to_tsquery("simple", "x")), HAYSTACK.like("%xyz%")):
+            compiled = select(ENTRY.c.id).where(condition).compile(dialect=connection.dialect)
+            plans.append("\n".join(connection.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params).scalars()))
     assert "gebuhr miet" in pairs  # für and die are stop words: their gap joins the pair
+    # the queries' expressions are those the indexes were built on
+    assert "ix_search_entry_pairs" in plans[0] and "ix_search_entry_trgm" in plans[1]

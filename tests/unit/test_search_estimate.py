@@ -22,7 +22,7 @@ def test_small_indexes_are_counted_and_large_ones_sampled() -> None:
 
 
 def test_the_threshold_grows_with_the_index_so_neither_order_reads_too_much() -> None:
-    estimation = Estimation(above=1_000)
-    assert estimation.threshold(10_000) == 1_000
-    assert estimation.threshold(1_000_000) == 5_000
-    assert estimation.threshold(100_000_000) == 50_000
+    estimation = Estimation(above=1_000, balance=2)
+    assert estimation.threshold(100_000) == 1_000
+    assert estimation.threshold(1_000_000) == 1_414
+    assert estimation.threshold(100_000_000) == 14_142
