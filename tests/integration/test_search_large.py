@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -18,6 +19,7 @@ from search.ports import IndexEntry
 from search.postgres_fts import PostgresSearchIndex
 from search.query import parse_query
 from search.sqlbase import ENTRY
+from search.sqlite_fts import SqliteSearchIndex
 from tests.integration.test_search_backends import ADMIN, UNIT_A, entry
 
 # a 100 % sample (its estimates are exact) and a fixed threshold of 5 matches
@@ -124,3 +126,17 @@ def test_phrases_are_found_by_their_pairs_of_neighbouring_words(index: PostgresS
     assert "gebuhr miet" in pairs  # für and die are stop words: their gap joins the pair
     # the queries' expressions are those the indexes were built on
     assert "ix_search_entry_pairs" in plans[0] and "ix_search_entry_trgm" in plans[1]
+
+
+def test_sqlite_can_estimate_from_every_kth_entry(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'search.db'}")
+    upgrade(database)
+    index = SqliteSearchIndex(database)
+    items = _applications(20)
+    index.upsert(items)
+    index.estimation = Estimation(above=5, sample_rows=10, min_rows=0, balance=0)  # a 50 % sample: even ids
+    result = index.search(parse_query("bauantrag"), UNIT_A, size=50)
+    assert not result.total_exact and result.order == "newest"
+    assert result.total == 20  # ten of the twenty ids are even, each stands for two
+    assert {hit.key for hit in result.hits} == {item.key for item in items}  # the hits themselves are all there
+    database.dispose()
