@@ -39,9 +39,7 @@ from search.sqlbase import like_pattern
 
 TSV: ColumnElement[str] = literal_column("search_entry.tsv")
 # the exact expression of ix_search_entry_pairs (migration 0012), so the planner uses that index
-PAIRS: ColumnElement[str] = literal_column(
-    "akte_lexeme_pairs(setweight(to_tsvector('german'::regconfig, search_entry.title || ' ' || "
-    "search_entry.reference_number), 'A') || to_tsvector('german'::regconfig, search_entry.body))")
+PAIRS: ColumnElement[str] = literal_column("akte_lexeme_pairs(search_entry.tsv)")
 # the exact expression of ix_search_entry_trgm, so the planner uses that index for LIKE
 HAYSTACK: ColumnElement[str] = literal_column(
     "lower(search_entry.reference_number || ' ' || search_entry.title || ' ' || search_entry.body)")

@@ -25,6 +25,7 @@ EXTRACTORS: dict[str, Extractor] = {
     "text/markdown": text.extract_plain,
     "application/json": text.extract_plain,
     "application/xml": text.extract_xml,
+    "text/html": text.extract_html,
 }
 
 

@@ -10,18 +10,15 @@ from email import policy
 from email.message import EmailMessage, Message
 from pathlib import Path
 
-import lxml.html
-from lxml import etree
-
 from records.mediatypes import sniff
 from search.extract.model import Extracted, ExtractionFailed, ExtractionLimits, clip, enough
+from search.extract.text import html_text
 
 ExtractFile = Callable[[Path, str, ExtractionLimits], Extracted]
 
 HEADERS = ("From", "To", "Cc", "Subject", "Date")
 MAX_DEPTH = 3  # e-mails attached to e-mails attached to … are read this deep
 SNIFF_BYTES = 8192
-BLOCKS = ("p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre")
 
 
 def _decoded(part: Message) -> str:
@@ -32,21 +29,6 @@ def _decoded(part: Message) -> str:
         return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
     except LookupError:  # a charset Python does not know
         return payload.decode("utf-8", errors="replace")
-
-
-def html_text(html: str) -> str:
-    """The visible text of an HTML document; block elements end a line so words do not run together."""
-    if not html.strip():
-        return ""
-    try:
-        document = lxml.html.document_fromstring(html)
-    except (etree.ParserError, ValueError):
-        return ""
-    for hidden in list(document.iter("script", "style", "head")):
-        hidden.drop_tree()
-    for block in document.iter(*BLOCKS):
-        block.tail = "\n" + (block.tail or "")
-    return "\n".join(line.strip() for line in document.text_content().splitlines() if line.strip())
 
 
 def _body(message: EmailMessage) -> str:

@@ -1,13 +1,16 @@
-"""Plain text, CSV, Markdown, JSON and XML: decoded as UTF-8; XML reduced to its text content."""
+"""Plain text, CSV, Markdown, JSON, XML and HTML: decoded as UTF-8; XML and HTML reduced to their text content."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import lxml.html
 from lxml import etree
 
 from search.extract.model import Extracted, ExtractionLimits, clip
 
+# block elements end a line in html_text, so the words of two paragraphs do not run together
+BLOCKS = ("p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre")
 BYTES_PER_CHAR = 4  # UTF-8 needs at most 4 bytes for a character: never read more than the limit can keep
 
 
@@ -59,3 +62,24 @@ def extract_xml(path: Path, limits: ExtractionLimits) -> Extracted:
     except etree.XMLSyntaxError:
         text = _decode(data)
     return Extracted(clip(text, limits), "text", None)
+
+
+
+def html_text(html: str) -> str:
+    """The visible text of an HTML document; block elements end a line so words do not run together."""
+    if not html.strip():
+        return ""
+    try:
+        document = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return ""
+    for hidden in list(document.iter("script", "style", "head")):
+        hidden.drop_tree()
+    for block in document.iter(*BLOCKS):
+        block.tail = "\n" + (block.tail or "")
+    return "\n".join(line.strip() for line in document.text_content().splitlines() if line.strip())
+
+
+def extract_html(path: Path, limits: ExtractionLimits) -> Extracted:
+    """The visible text of an HTML page, e.g. an e-invoice's readable rendering (see `html_text`)."""
+    return Extracted(clip(html_text(_decode(_read(path, limits))), limits), "text", None)

@@ -296,3 +296,15 @@ def test_media_type_parameters_and_case_do_not_matter() -> None:
 def test_a_missing_file_is_a_failure(tmp_path: Path) -> None:
     with pytest.raises(ExtractionFailed, match="there is no file to extract text from"):
         extract(tmp_path / "gone.pdf", PDF, LIMITS)
+
+
+def test_an_html_page_gives_its_visible_text(tmp_path: Path) -> None:
+    page = tmp_path / "Rechnung-4711.html"
+    page.write_text("<!DOCTYPE html><html><head><title>Kopf</title><style>td {color: red}</style></head><body>"
+                    "<h1>Rechnung 4711</h1><table><tr><td>Lieferant</td><td>Müller GmbH</td></tr></table>"
+                    "<script>document.write('x')</script><!-- Kommentar --></body></html>", encoding="utf-8")
+    result = extract_in_process(page, "text/html", LIMITS)
+    assert result.text == "Rechnung 4711\nLieferant\nMüller GmbH" and result.method == "text"
+    empty = tmp_path / "leer.html"
+    empty.write_text("  ", encoding="utf-8")
+    assert extract_in_process(empty, "text/html", LIMITS).text == ""
