@@ -140,3 +140,13 @@ def test_sqlite_can_estimate_from_every_kth_entry(tmp_path: Path) -> None:
     assert result.total == 20  # ten of the twenty ids are even, each stands for two
     assert {hit.key for hit in result.hits} == {item.key for item in items}  # the hits themselves are all there
     database.dispose()
+
+
+@pytest.mark.parametrize("text", ["krefeld", "refeld", "b=c", "pfad", "zitat", "brien", "o'brien", "\\\\", "'", "a?b"])
+def test_odd_words_in_the_vocabulary_are_quoted_safely(index: PostgresSearchIndex, text: str) -> None:
+    odd = entry(1, "Pfade", "C:\\Pfad\\datei o'brien http://krefeld.de/a?b=c&d 'zitat' e\\'x")
+    index.upsert([odd])
+    result = index.search(parse_query(text), ADMIN)
+    assert result.total == len(result.hits) <= 1
+    if text.strip("\\'") and text != "a?b":
+        assert [hit.key for hit in result.hits] == [odd.key], text
