@@ -122,7 +122,7 @@ def test_search_page_says_when_a_large_result_is_estimated(services: Services) -
     client = page_client(services, "erika", units=("unit-a",))
     counted = client.get("/search?q=bauantrag").get_data(as_text=True)
     assert "12 Treffer" in counted and "search-order" not in counted
-    index.estimation = Estimation(above=5, sample_rows=10**9, min_rows=0, page_rows=0)  # type: ignore[attr-defined]
+    index.estimation = Estimation(above=5, sample_rows=10**9, min_rows=0, balance=0)  # type: ignore[attr-defined]
     estimated = client.get("/search?q=bauantrag").get_data(as_text=True)
     assert "Etwa 12 Treffer" in estimated and "die neuesten zuerst" in estimated
     assert "(etwa 12)" in estimated  # the facet counts are estimates too
