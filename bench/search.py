@@ -4,7 +4,8 @@ Documents are 80-word texts drawn with Zipf-like frequencies from a German vocab
 words, spread over 40 units and four confidentiality levels. Queries run as a caseworker of 10 units
 (permissions inside the query, as always): one word, two words, a phrase, a prefix, a compound part, and a
 word filtered by year. Each query type runs 50 times with different words; each line says how many of its
-results were large enough to be estimated (search/estimate.py).
+results were large enough to be estimated (search/estimate.py). After indexing, the index is settled as
+`akte reindex` leaves it (planner statistics) and warmed up with 20 untimed queries of each type.
 
     python -m bench.search [--backend sqlite|postgresql|http://es:9200] [--docs 100000]
 
@@ -36,6 +37,7 @@ STEMS = ["antrag", "bescheid", "gebühr", "führerschein", "gewerbe", "rechnung"
 WORDS = (STEMS + [a + b for a in STEMS[:20] for b in STEMS[:20] if a != b]
          + [f"wort{n}" for n in range(3000)])
 BATCH = 1000
+WARM_UP = 20  # untimed queries of each type before the timed ones
 
 
 def _zipf_words(rng: random.Random, count: int) -> list[str]:
@@ -103,6 +105,13 @@ def main() -> None:
         index.upsert(batch)
         indexing = args.docs / (time.perf_counter() - began)
         print(f"{index.name}: indexed {args.docs} documents, {indexing:.0f} docs/s")
+        began = time.perf_counter()
+        index.settle()  # as `akte reindex` does after a rebuild (planner statistics)
+        print(f"settled in {time.perf_counter() - began:.1f} s")
+        warm_up = random.Random(5)  # other words than the timed ones: the index's pages come into memory
+        for make in queries(warm_up).values():
+            for _ in range(WARM_UP):
+                index.search(parse_query(make()), scope, size=20)
         rng, every = random.Random(11), []
         for name, make in queries(rng).items():
             timings, estimated = [], 0

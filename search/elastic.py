@@ -281,6 +281,10 @@ class ElasticSearchIndex:
         self._ensure_once()
         self.client.delete_by_query(index=self.alias, query={"match_all": {}}, refresh=True, conflicts="proceed")
 
+    def settle(self) -> None:
+        self._ensure_once()
+        self.client.indices.refresh(index=self.alias)
+
     def search(self, query: Query, scope: Scope, *, size: int = 20, cursor: str | None = None) -> SearchResult:
         body = build_search_body(query, scope, size, cursor)  # an invalid cursor fails before any request
         self._ensure_once()

@@ -93,3 +93,9 @@ class SearchIndex(Protocol):
     def clear(self) -> None:
         """Remove every entry (before a full rebuild)."""
         ...
+
+    def settle(self) -> None:
+        """After a bulk write (a full rebuild): bring what the backend plans or searches with up to date —
+        the database backends' planner statistics (a freshly filled table is planned blind until autovacuum
+        gets to it), Elasticsearch's refresh."""
+        ...

@@ -37,6 +37,10 @@ class PostgresSearchIndex(SqlSearchIndex):
 
     # JIT compiling a search's expressions costs ~45 ms, more than the plans it would speed up
     search_settings = ("SET LOCAL jit = off",)
+    # a newest-first page is only asked for when the sample found the matches dense: walking the date index
+    # stops after a page, while the planner (guessing far fewer matches) would fetch and sort all of them
+    newest_settings = ("SET LOCAL enable_bitmapscan = off",)
+    statistics_tables = ("search_entry", "search_term")
 
     def _sampled_counts(self, connection: Connection, source: FromClause, condition: ColumnElement[bool],
                         percent: float) -> Counts:

@@ -63,5 +63,6 @@ def reindex(db: Database, records: RecordsContext, index: SearchIndex, checkpoin
         written += len(ids)
         if progress is not None:
             progress(len(ids))
+    index.settle()
     checkpoint.unlink(missing_ok=True)
     return written

@@ -121,6 +121,8 @@ class SqlSearchIndex(ABC):
     name = "db"
     estimation: Estimation | None = None  # None: every result is counted exactly and ranked by relevance
     search_settings: tuple[str, ...] = ()  # SET LOCAL statements a backend wants for its searches
+    newest_settings: tuple[str, ...] = ()  # … and before reading a newest-first page
+    statistics_tables: tuple[str, ...] = ("search_entry",)  # what settle() analyses
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -170,6 +172,11 @@ class SqlSearchIndex(ABC):
             self._remove_text(connection, keys)
             connection.execute(delete(ENTRY))
 
+    def settle(self) -> None:
+        with self.db.engine.begin() as connection:
+            for table in self.statistics_tables:
+                connection.exec_driver_sql(f"ANALYZE {table}")
+
     def search(self, query: Query, scope: Scope, *, size: int = 20, cursor: str | None = None) -> SearchResult:
         size = max(1, min(size, 100))
         source, matches, score = self._text_match(query)
@@ -183,6 +190,8 @@ class SqlSearchIndex(ABC):
             newest = position[0] == NEWEST if position is not None else estimated is not None
             if newest:
                 counts = estimated or count_and_rank(connection, source, condition, ENTRY)[0]
+                for statement in self.newest_settings:
+                    connection.exec_driver_sql(statement)
                 page = [(row, NEWEST, 0.0) for row in connection.execute(
                     self._newest_page(source, condition, size, position)).all()]
             else:

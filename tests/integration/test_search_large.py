@@ -150,3 +150,13 @@ def test_odd_words_in_the_vocabulary_are_quoted_safely(index: PostgresSearchInde
     assert result.total == len(result.hits) <= 1
     if text.strip("\\'") and text != "a?b":
         assert [hit.key for hit in result.hits] == [odd.key], text
+
+
+def test_settling_after_a_bulk_write_analyses_the_search_tables(index: PostgresSearchIndex) -> None:
+    index.upsert(_applications(3))
+    index.settle()
+    with index.db.engine.connect() as connection:
+        analysed = dict(connection.execute(text(
+            "SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables "
+            "WHERE relname IN ('search_entry', 'search_term')")).all())
+    assert analysed == {"search_entry": True, "search_term": True}
