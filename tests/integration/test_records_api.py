@@ -7,6 +7,7 @@ import hashlib
 import io
 from collections.abc import Iterator
 from io import BytesIO
+from typing import IO
 
 import pytest
 from flask.testing import FlaskClient
@@ -209,3 +210,28 @@ def test_big_uploads_and_downloads_stream_through_the_api(client: FlaskClient) -
         grown = growth()
     assert received == document["versions"][0]["size"]
     assert grown < 100 * 1024**2, f"memory grew by {grown / 1024**2:.0f} MiB"
+
+
+def test_a_download_closes_its_blob_however_it_ends(client: FlaskClient, services: Services) -> None:
+    case = _case(client)
+    [document] = _upload(client, case["id"], CONTENT, "antrag.txt").json
+    url = f"/api/v1/documents/{document['id']}/versions/1/content"
+    blobs = services.records.blobs
+    opened: list[IO[bytes]] = []
+    original = blobs.open
+
+    def tracked(key: str, **span: int | None) -> IO[bytes]:
+        opened.append(original(key, **span))  # type: ignore[arg-type]
+        return opened[-1]
+
+    blobs.open = tracked  # type: ignore[method-assign]
+    try:
+        assert client.get(url).data == CONTENT  # read to the end
+        head = client.head(url)  # no body at all; a WSGI server closes the response, as here
+        head.close()
+        assert head.status_code == 200
+        abandoned = client.get(url, buffered=False)  # the client goes away before reading
+        abandoned.close()
+    finally:
+        blobs.open = original  # type: ignore[method-assign]
+    assert [stream.closed for stream in opened] == [True, True, True]

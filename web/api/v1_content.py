@@ -85,8 +85,11 @@ def _open(document_id: str, number: int) -> _Opened:
 
 
 def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
-    while chunk := stream.read(CHUNK):
-        yield chunk
+    try:
+        while chunk := stream.read(CHUNK):
+            yield chunk
+    finally:  # read to the end, or closed by the server when the client went away
+        stream.close()
 
 
 @bp.get("/documents/<document_id>/versions/<int:number>/content")
@@ -108,7 +111,9 @@ def document_content(document_id: str, number: int) -> Response:
     if opened.status == 206:
         headers["Content-Range"] = f"bytes {start}-{stop - 1}/{version.size}"
     response = Response(_chunks(opened.stream), status=opened.status, mimetype=version.media_type,
-                        headers=headers, direct_passthrough=True)
+                        headers=headers)
     response.content_length = stop - start
-    response.call_on_close(opened.stream.close)  # also when the body is never sent (HEAD, aborted downloads)
+    # also when the body is never sent (HEAD, a client gone before the first chunk): the server closes the
+    # response, which runs this — not with direct_passthrough, whose bare iterator skips the response's close
+    response.call_on_close(opened.stream.close)
     return response
