@@ -156,7 +156,7 @@ def build_search_body(query: Query, scope: Scope, size: int, cursor: str | None)
         boolean["must"] = [term_clause(term) for term in query.positive]
     if query.negative:
         boolean["must_not"] = [term_clause(term) for term in query.negative]
-    references = [term.text for term in query.positive if "/" in term.text]
+    references = list(query.references)
     if references:  # optional (there is a filter): only adds EXACT_BOOST to the score
         boolean["should"] = [{"terms": {"reference_number": references, "boost": EXACT_BOOST}}]
     body: dict[str, Any] = {

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Literal, Protocol
 
 from sqlalchemy import Connection
 
@@ -70,7 +70,7 @@ class SearchResult:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     next_cursor: str | None = None
     total_exact: bool = True
-    order: str = "relevance"
+    order: Literal["relevance", "newest"] = "relevance"
 
 
 class SearchIndex(Protocol):

@@ -60,6 +60,12 @@ class Query:
         return tuple(term for term in self.terms if not term.negated)
 
     @property
+    def references(self) -> tuple[str, ...]:
+        """Positive terms that look like reference numbers (`32.10.05-2026/00017`): hits with exactly that
+        number rank first."""
+        return tuple(term.text for term in self.positive if "/" in term.text)
+
+    @property
     def negative(self) -> tuple[Term, ...]:
         return tuple(term for term in self.terms if term.negated)
 

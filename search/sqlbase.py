@@ -195,12 +195,9 @@ class SqlSearchIndex(ABC):
                 page = [(row, NEWEST, 0.0) for row in connection.execute(
                     self._newest_page(source, condition, size, position)).all()]
             else:
-                counts, ranked = count_and_rank(connection, source, condition, ENTRY, Ranking(
+                counts, page = self._relevance_page(connection, source, condition, Ranking(
                     self._exact_reference(query), score, size + 1, position))
                 estimated = None  # counted while ranking
-                entries = {row.id: row for row in connection.execute(
-                    select(ENTRY).where(ENTRY.c.id.in_([hit.id for hit in ranked])))}
-                page = [(entries[hit.id], hit.exact, hit.score) for hit in ranked if hit.id in entries]
         more = len(page) > size
         page = page[:size]
         needles = [term.text for term in query.positive]
@@ -217,12 +214,22 @@ class SqlSearchIndex(ABC):
         return SearchResult(hits=hits, total=total, facets=facets, next_cursor=next_cursor,
                             total_exact=estimated is None, order="newest" if newest else "relevance")
 
+    @staticmethod
+    def _relevance_page(connection: Connection, source: FromClause, condition: ColumnElement[bool],
+                        ranking: Ranking) -> tuple[Counts, list[tuple[Any, int, float]]]:
+        """Exact counts and the page's (row, exact, score) in relevance order: one pass over the matches,
+        then the page's rows by id."""
+        counts, ranked = count_and_rank(connection, source, condition, ENTRY, ranking)
+        entries = {row.id: row for row in connection.execute(
+            select(ENTRY).where(ENTRY.c.id.in_([hit.id for hit in ranked])))}
+        return counts, [(entries[hit.id], hit.exact, hit.score) for hit in ranked if hit.id in entries]
+
     def _estimated(self, connection: Connection, source: FromClause, condition: ColumnElement[bool],
                    query: Query) -> Counts | None:
         """Total and facets estimated from a sample when the result is large (search.estimate), else None.
         Queries naming a reference number are always counted: their results are small, and exact hits rank
         first only in relevance order."""
-        if self.estimation is None or any("/" in term.text for term in query.positive):
+        if self.estimation is None or query.references:
             return None
         low, high = connection.execute(select(func.min(ENTRY.c.id), func.max(ENTRY.c.id))).one()
         rows = high - low + 1 if low is not None else 0
@@ -245,7 +252,7 @@ class SqlSearchIndex(ABC):
 
     @staticmethod
     def _exact_reference(query: Query) -> ColumnElement[int]:
-        candidates = [term.text for term in query.positive if "/" in term.text]
+        candidates = list(query.references)
         if not candidates:
             return literal(0)
         return case((SearchEntry.reference_number.in_(candidates), 1), else_=0)
