@@ -11,8 +11,6 @@ A closed file is never written to: the next use opens a new one.
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy import select
 
 from core.clock import Clock
@@ -41,12 +39,14 @@ def _open_file(uow: UnitOfWork, purpose: str, unit: str, year: int) -> RecordFil
     return file if file is not None and file.status == "open" else None
 
 
-def intake_file(uow: UnitOfWork, clock: Clock, settings: Settings, purpose: str, unit: str) -> uuid.UUID:
-    """The open file of `purpose` for `unit` this year; created (and remembered) when there is none."""
+def intake_file(uow: UnitOfWork, clock: Clock, settings: Settings, purpose: str, unit: str) -> RecordFile:
+    """The open file of `purpose` for `unit` this year; created (and remembered) when there is none. Returned as
+    the row: while the caller holds it, the records services it calls next find it loaded and do not read it
+    again."""
     year = clock.now().astimezone(LOCAL_TIMEZONE).year
     found = _open_file(uow, purpose, unit, year)
     if found is not None:
-        return found.id
+        return found
     try:
         get_entry(uow, settings.invoice_plan_code)
     except NotFound:
@@ -62,15 +62,15 @@ def intake_file(uow: UnitOfWork, clock: Clock, settings: Settings, purpose: str,
     else:  # the previous one was closed
         row.file_id = view.id
     uow.flush()  # a concurrent creator of the same file fails here (unique key) and retries later
-    return view.id
+    return uow.session.get_one(RecordFile, view.id)
 
 
-def inbox_file(uow: UnitOfWork, clock: Clock, settings: Settings) -> uuid.UUID:
+def inbox_file(uow: UnitOfWork, clock: Clock, settings: Settings) -> RecordFile:
     """The intake inbox (Posteingang) of the central unit: where every item lives until it has a case."""
     return intake_file(uow, clock, settings, INBOX, settings.invoice_central_unit)
 
 
-def payable_file(uow: UnitOfWork, clock: Clock, settings: Settings, unit: str) -> uuid.UUID:
+def payable_file(uow: UnitOfWork, clock: Clock, settings: Settings, unit: str) -> RecordFile:
     """The accounts-payable file of `unit` for this year."""
     return intake_file(uow, clock, settings, PAYABLE, unit)
 

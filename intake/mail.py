@@ -152,7 +152,7 @@ def store_message(uow: UnitOfWork, services: Services, raw: bytes, folder: str) 
     inbox = inbox_file(uow, services.clock, settings)
     eml = add_document(uow, services.records, intake_principal(ACTOR, settings),
                        Upload(io.BytesIO(raw), f"{name_part(subject, 'E-Mail')}.eml", "message/rfc822"),
-                       file_id=inbox, title=f"E-Mail: {subject}"[:500])
+                       file_id=inbox.id, title=f"E-Mail: {subject}"[:500])
     items: list[str] = []
     for attachment in attachments(message):
         items.append(str(_take(uow, services, principal, attachment, key, sender)))

@@ -297,7 +297,7 @@ def _accept(uow: UnitOfWork, services: Services, item: IntakeItem, result: Check
             route: Route, content: bytes) -> None:
     settings, records = services.settings, services.records
     system = Principal.system(ACTOR)
-    file_id = payable_file(uow, services.clock, settings, route.unit)
+    file_id = payable_file(uow, services.clock, settings, route.unit).id
     seller = invoice.seller.name or "unbekannter Lieferant"
     title = f"Rechnung {invoice.number or item.filename} – {seller}"
     case = create_case(uow, records, system, file_id, title=title[:500], applicant=_applicant(invoice))

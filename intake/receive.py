@@ -93,7 +93,7 @@ def receive_file(
             return ReceivedView.of(earlier, already_received=True)
         inbox = inbox_file(uow, clock, settings)
         document = add_document(uow, services.records, intake_principal(principal.name, settings),
-                                Upload(content.stream, filename, upload.declared_type), file_id=inbox,
+                                Upload(content.stream, filename, upload.declared_type), file_id=inbox.id,
                                 title=f"Eingang: {filename}"[:500])
     return register_document(uow, services, principal, document, channel, message_key=message_key, sender=sender)
 
