@@ -11,7 +11,7 @@ A closed file is never written to: the next use opens a new one.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from core.clock import Clock
 from core.db import UnitOfWork
@@ -33,9 +33,14 @@ def intake_principal(name: str, settings: Settings) -> Principal:
     return Principal(name=name, units=frozenset({settings.invoice_central_unit}))
 
 
+# built once: every received item asks for the inbox file
+_FILE_OF = select(RecordFile).join(IntakeFile, IntakeFile.file_id == RecordFile.id).where(
+    IntakeFile.purpose == bindparam("purpose"), IntakeFile.unit == bindparam("unit"),
+    IntakeFile.year == bindparam("year"))
+
+
 def _open_file(uow: UnitOfWork, purpose: str, unit: str, year: int) -> RecordFile | None:
-    file = uow.session.scalars(select(RecordFile).join(IntakeFile, IntakeFile.file_id == RecordFile.id).where(
-        IntakeFile.purpose == purpose, IntakeFile.unit == unit, IntakeFile.year == year)).one_or_none()
+    file = uow.session.scalars(_FILE_OF, {"purpose": purpose, "unit": unit, "year": year}).one_or_none()
     return file if file is not None and file.status == "open" else None
 
 

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from core.bootstrap import Services
 from core.db import UnitOfWork
@@ -167,10 +167,13 @@ def retry_failed(services: Services, item_id: str | uuid.UUID | None = None) -> 
     return int(count or 0)
 
 
+_FIRST_BLOB_KEY = select(DocumentVersion.blob_key).where(  # built once: read for every item
+    DocumentVersion.document_id == bindparam("document_id"), DocumentVersion.number == 1)
+
+
 def received_content(uow: UnitOfWork, services: Services, item: IntakeItem) -> bytes:
     """The content of a received item, read back from the document store."""
-    blob_key = uow.session.scalar(select(DocumentVersion.blob_key).where(
-        DocumentVersion.document_id == item.document_id, DocumentVersion.number == 1))
+    blob_key = uow.session.scalar(_FIRST_BLOB_KEY, {"document_id": item.document_id})
     if blob_key is None:
         raise Unavailable(f"intake item {item.id} has no stored document")
     try:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from core.bootstrap import Services
@@ -67,8 +67,12 @@ def spooled(stream: IO[bytes], limit: int, filename: str) -> Iterator[Spooled]:
         target.close()
 
 
+# Statements run for every received item are built once (SQLAlchemy then skips building and keying them).
+_BY_CONTENT = select(IntakeItem).where(IntakeItem.sha256 == bindparam("sha256"))
+
+
 def _existing(uow: UnitOfWork, sha256: str) -> IntakeItem | None:
-    return uow.session.scalars(select(IntakeItem).where(IntakeItem.sha256 == sha256)).one_or_none()
+    return uow.session.scalars(_BY_CONTENT, {"sha256": sha256}).one_or_none()
 
 
 def _flush(uow: UnitOfWork, filename: str) -> None:

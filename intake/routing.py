@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from core.clock import Clock
 from core.db import UnitOfWork
@@ -185,13 +185,17 @@ def list_routes(uow: UnitOfWork) -> list[RouteView]:
     return [RouteView.of(row) for row in uow.session.scalars(select(InvoiceRoute).order_by(InvoiceRoute.leitweg_id))]
 
 
+_ROUTES_NAMED = select(InvoiceRoute).where(  # built once: every invoice is routed
+    InvoiceRoute.leitweg_id.in_(bindparam("names", expanding=True)))
+
+
 def resolve_route(uow: UnitOfWork, settings: Settings, leitweg_id: str | None) -> Route:
     """The unit and candidate group for an invoice's Leitweg-ID: exact route, longest prefix, else central."""
     wanted = normalise(leitweg_id)
     if wanted:
         prefixes = [wanted[:end + 1] + "*" for end, char in enumerate(wanted) if char == "-"]
         found = {row.leitweg_id: row for row in uow.session.scalars(  # the exact route and every prefix: one query
-            select(InvoiceRoute).where(InvoiceRoute.leitweg_id.in_([wanted, *prefixes])))}
+            _ROUTES_NAMED, {"names": [wanted, *prefixes]})}
         exact = found.pop(wanted, None)
         if exact is not None:
             return Route(exact.unit, exact.candidate_group, "route", wanted)

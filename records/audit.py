@@ -50,9 +50,12 @@ def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+# built once: every audited change locks the head
+_LOCKED_HEAD = select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
+
+
 def _locked_head(uow: UnitOfWork) -> AuditHead:
-    query = select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
-    head = uow.session.scalars(query).one_or_none()
+    head = uow.session.scalars(_LOCKED_HEAD).one_or_none()
     if head is None:  # an emptied database: the anchor is laid again
         head = AuditHead(id=1, last_seq=0, last_hash=GENESIS_HASH)
         uow.session.add(head)
