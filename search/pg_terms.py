@@ -40,6 +40,9 @@ from search.sqlbase import like_pattern
 TSV: ColumnElement[str] = literal_column("search_entry.tsv")
 # the exact expression of ix_search_entry_pairs (migration 0012), so the planner uses that index
 PAIRS: ColumnElement[str] = literal_column("akte_lexeme_pairs(search_entry.tsv)")
+# every entry's tsv holds two lexemes without position (migration 0013), which no text can yield:
+UNIT = "§u:"  # + its owning unit
+YEAR = "§y:"  # + the year it was created
 # the exact expression of ix_search_entry_trgm, so the planner uses that index for LIKE
 HAYSTACK: ColumnElement[str] = literal_column(
     "lower(search_entry.reference_number || ' ' || search_entry.title || ' ' || search_entry.body)")
@@ -114,6 +117,12 @@ def match_term(connection: Connection, term: Term) -> TermMatch:
     if lexemes is None:
         return _substring(term)
     return TermMatch(TSV.op("@@")(_lexemes(lexemes, "|")), _lexemes(lexemes, "|"))
+
+
+def any_of(lexemes: Sequence[str]) -> ColumnElement[bool]:
+    """The entry holds one of the scope lexemes `lexemes` (UNIT or YEAR + value): asked of the tsv GIN index
+    together with the words, it leaves other units' (years') entries out before any row is read."""
+    return TSV.op("@@")(_lexemes(lexemes, "|"))
 
 
 def match_terms(connection: Connection, terms: Sequence[Term]) -> dict[Term, TermMatch]:

@@ -2,7 +2,8 @@
 "Antrag"), parts of compound words ("antrag" finds "Bauantrag") and phrases; `ts_rank_cd` ranks. How each
 term matches is search/pg_terms.py; large results are estimated (search/estimate.py). The structures: the
 generated `tsv` column with GIN and the text's trigram index (migration 0005), the vocabulary `search_term`
-(0011) and the GIN expression index of pairs of neighbouring lexemes (0012).
+(0011) and the GIN expression index of pairs of neighbouring lexemes (0012). `tsv` holds each entry's owning unit
+and year as lexemes too (0013): a relevance-ranked search's index scan leaves other units out before rows are read.
 """
 
 from __future__ import annotations
@@ -25,10 +26,13 @@ from sqlalchemy.sql import FromClause
 from sqlalchemy.sql.util import ClauseAdapter
 
 from search.estimate import Estimation
-from search.pg_terms import NEW_WORDS, TSV, VOCABULARY, match_terms
+from search.pg_terms import NEW_WORDS, TSV, UNIT, VOCABULARY, YEAR, any_of, match_terms
+from search.ports import Scope
 from search.query import Query
 from search.sqlbase import ENTRY, SqlSearchIndex
 from search.sqlpass import Counts, count_and_rank
+
+MAX_YEARS = 50  # a wider year range is left to the date range alone
 
 
 class PostgresSearchIndex(SqlSearchIndex):
@@ -62,6 +66,18 @@ class PostgresSearchIndex(SqlSearchIndex):
         for term in query.positive[1:]:
             combined = combined.op("&&")(matches[term].tsquery)
         return ENTRY, and_(true(), *conditions), func.ts_rank_cd(TSV, combined).cast(Float)
+
+    def _narrowing(self, query: Query, scope: Scope) -> ColumnElement[bool]:
+        """The user's units and the years asked for as scope lexemes (migration 0013), so the GIN scan for the
+        words leaves other units' and years' entries out before rows are read to rank them (scope_condition
+        and the date range still decide)."""
+        conditions = []
+        if scope.units:  # None: every unit, nothing to narrow
+            conditions.append(any_of([UNIT + unit for unit in sorted(scope.units)]))
+        years = query.filters.years
+        if years and years[1] - years[0] < MAX_YEARS:
+            conditions.append(any_of([YEAR + str(year) for year in range(years[0], years[1] + 1)]))
+        return and_(true(), *conditions)
 
     def _write_text(self, connection: Connection, keys: Sequence[str]) -> None:
         """`tsv` is a generated column and the GIN indexes follow the row; new words join the vocabulary."""

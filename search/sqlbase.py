@@ -132,6 +132,12 @@ class SqlSearchIndex(ABC):
         """(the rows to search — search_entry, perhaps joined with the backend's index —, the condition
         for every positive term and no negative one, the relevance score)."""
 
+    def _narrowing(self, query: Query, scope: Scope) -> ColumnElement[bool]:
+        """A condition implied by the scope and filters that the backend's text index can answer together with
+        the words: added where every match is read (the relevance page), left out where rows are read one by
+        one anyway (the sample, the newest-first walk)."""
+        return true()
+
     @abstractmethod
     def _write_text(self, connection: Connection, keys: Sequence[str]) -> None:
         """Bring the backend's text index up to date for `keys` (already written to search_entry)."""
@@ -195,7 +201,8 @@ class SqlSearchIndex(ABC):
                 page = [(row, NEWEST, 0.0) for row in connection.execute(
                     self._newest_page(source, condition, size, position)).all()]
             else:
-                counts, page = self._relevance_page(connection, source, condition, Ranking(
+                narrowed = and_(condition, self._narrowing(query, scope))
+                counts, page = self._relevance_page(connection, source, narrowed, Ranking(
                     self._exact_reference(query), score, size + 1, position))
                 estimated = None  # counted while ranking
         more = len(page) > size

@@ -9,13 +9,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import and_, func, select, text
 
 from core.db import Database
 from core.migrate import upgrade
 from search.estimate import Estimation
-from search.pg_terms import HAYSTACK, PAIRS
-from search.ports import IndexEntry
+from search.pg_terms import HAYSTACK, PAIRS, UNIT, YEAR, any_of, match_terms
+from search.ports import IndexEntry, Scope
 from search.postgres_fts import PostgresSearchIndex
 from search.query import parse_query
 from search.sqlbase import ENTRY
@@ -126,6 +126,36 @@ def test_phrases_are_found_by_their_pairs_of_neighbouring_words(index: PostgresS
     assert "gebuhr miet" in pairs  # für and die are stop words: their gap joins the pair
     # the queries' expressions are those the indexes were built on
     assert "ix_search_entry_pairs" in plans[0] and "ix_search_entry_trgm" in plans[1]
+
+
+def test_units_and_years_are_looked_up_in_the_gin_index(index: PostgresSearchIndex) -> None:
+    """Each entry's owning unit and year are lexemes of its tsv, so the index scan for a relevance-ranked search's
+    words already leaves out other units' and years' entries (the rows read are the user's matches)."""
+    said = "Die Gebühr für die Miete ist fällig."
+    ours, theirs = entry(1, "Bescheid", said), entry(2, "Bescheid", said, owning_unit="unit-b")
+    older = entry(3, "Bescheid", said, created_on=date(2025, 12, 31))
+    forged = entry(4, "Vermerk", f"Gebühr {UNIT}unit-a {YEAR}2026 und Miete", owning_unit="unit-b")
+    index.upsert([ours, theirs, older, forged])
+    with index.db.engine.connect() as connection:
+        lexemes = {key: {lexeme for lexeme in found if lexeme.startswith("§")} for key, found in connection.execute(
+            text("SELECT key, tsvector_to_array(tsv) FROM search_entry"))}
+        words = next(iter(match_terms(connection, parse_query("gebühr").terms).values())).condition
+        condition = and_(words, any_of([f"{UNIT}unit-a"]), any_of([f"{YEAR}2026", f"{YEAR}2027"]))
+        keys = set(connection.scalars(select(ENTRY.c.key).where(condition)))
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        compiled = select(ENTRY.c.id).where(condition).compile(dialect=connection.dialect)
+        plan = "\n".join(connection.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params).scalars())
+    assert lexemes[ours.key] == {f"{UNIT}unit-a", f"{YEAR}2026"}
+    assert lexemes[older.key] == {f"{UNIT}unit-a", f"{YEAR}2025"}
+    assert lexemes[forged.key] == {f"{UNIT}unit-b", f"{YEAR}2026"}  # text never yields a scope lexeme
+    assert keys == {ours.key}
+    index_conditions = " ".join(line for line in plan.splitlines() if "Index Cond" in line)
+    assert f"{UNIT}unit-a" in index_conditions and f"{YEAR}2027" in index_conditions, plan
+    unit_a = Scope(units=frozenset({"unit-a"}), clearance=3)
+    assert [hit.key for hit in index.search(parse_query("miete year:2026"), unit_a).hits] == [ours.key]
+    assert [hit.key for hit in index.search(parse_query("miete year:1000..2025"), unit_a).hits] == [older.key]
+    assert {hit.key for hit in index.search(parse_query('"gebühr für die miete"'), unit_a).hits} == {ours.key,
+                                                                                                   older.key}
 
 
 def test_sqlite_can_estimate_from_every_kth_entry(tmp_path: Path) -> None:
