@@ -16,6 +16,7 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.migrate import upgrade
 from core.settings import load_settings
 from records import audit, files
+from records.access import require_file, sees, visible_files
 from records.fileplan import FilePlanProblems, import_plan, list_entries, parse_plan_csv
 from records.files import NewFile, create_file, disposal_date
 from records.models import FilePlanEntry, RecordFile
@@ -143,6 +144,25 @@ def test_visibility_needs_the_unit_and_enough_clearance(services: Services) -> N
             files.get_file(uow, CLERK_A, confidential_a.id)
         with pytest.raises(NotFound):
             files.find_file(uow, CLERK_B, internal_a.reference_number)
+
+
+def test_a_file_already_loaded_is_judged_by_the_same_rule(services: Services) -> None:
+    """require_file takes a file the transaction holds from the session (records.access.sees): the same answer
+    as the query with visible_files, for every file and person."""
+    load_plan(services)
+    made = [new_file(services, unit="unit-a"), new_file(services, unit="unit-a", confidentiality="confidential"),
+            new_file(services, unit="unit-b")]
+    for principal in (CLERK_A, CLERK_B, ADMIN):
+        with services.db.unit_of_work() as uow:
+            by_query = set(uow.session.scalars(select(RecordFile.id).where(visible_files(principal))))
+            loaded = [uow.session.get(RecordFile, file.id) for file in made]  # now in the session
+            assert {file.id for file in loaded if file is not None and sees(principal, file)} == by_query
+            for file in made:
+                if file.id in by_query:
+                    assert require_file(uow, principal, file.id).id == file.id
+                else:
+                    with pytest.raises(NotFound):
+                        require_file(uow, principal, file.id)
 
 
 def test_nobody_creates_files_beyond_their_unit_or_clearance(services: Services) -> None:
