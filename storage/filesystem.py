@@ -135,10 +135,20 @@ class FileSystemBlobStore:
             os.utime(target)
             self._count(key, +1)
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._make_folders(target.parent)
         os.replace(partial, target)
         _fsync_directory(target.parent)
         self._refs_file(key).unlink(missing_ok=True)  # new content has one holder (a stale count would be wrong)
+
+    def _make_folders(self, folder: Path) -> None:
+        """Create `sha256/ab/cd` as needed; a folder made here is made durable too (its parent fsynced), or a
+        crash could lose the folder — and the blob in it — after the transaction that refers to it committed."""
+        for level in (folder.parent, folder):
+            try:
+                level.mkdir()
+            except FileExistsError:
+                continue
+            _fsync_directory(level.parent)
 
     def open(self, key: str, *, offset: int = 0, length: int | None = None) -> BinaryIO:
         check_range(offset, length)

@@ -403,3 +403,25 @@ def test_release_removes_a_blob_only_when_no_other_upload_holds_it(adapter: Adap
     assert adapter.store.exists(first.key)  # the first upload still holds the content
     adapter.store.release(first.key)
     assert not adapter.store.exists(first.key) and list(adapter.store.iter_blobs()) == []
+
+
+def test_filesystem_makes_new_folders_durable_with_the_blob(filesystem: FileSystemBlobStore,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new blob's file, its new `ab/cd` folders and their parents are fsynced before `put` returns (a crash
+    must not lose a blob whose key a committed transaction holds); content stored before syncs nothing."""
+    synced: list[Path] = []
+    real_fsync = os.fsync
+
+    def fsync(descriptor: int) -> None:
+        synced.append(Path(os.readlink(f"/proc/self/fd/{descriptor}")))
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    ref = filesystem.put(io.BytesIO(b"durable"))
+    blob = filesystem.root / ref.key
+    stored = [path for path in synced if path.name.startswith("upload-")]
+    assert len(stored) == 1  # the content, under its temporary name
+    assert synced[1:] == [blob.parent.parent.parent, blob.parent.parent, blob.parent]
+    synced.clear()
+    filesystem.put(io.BytesIO(b"durable"))  # the same content again: nothing new on disk to sync but the upload
+    assert [path.name.startswith("upload-") for path in synced] == [True]
