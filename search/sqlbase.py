@@ -90,7 +90,8 @@ def scope_condition(scope: Scope) -> ColumnElement[bool]:
     return and_(SearchEntry.owning_unit.in_(sorted(scope.units)), condition)
 
 
-def filter_condition(query: Query) -> ColumnElement[bool]:
+def filter_condition(query: Query, *, dates: bool = True) -> ColumnElement[bool]:
+    """Every filter of the query; `dates` False leaves the year and date range out (see date_condition)."""
     f = query.filters
     parts: list[ColumnElement[bool]] = []
     if f.reference:
@@ -102,8 +103,14 @@ def filter_condition(query: Query) -> ColumnElement[bool]:
                            (SearchEntry.kind, f.kinds)):
         if values:
             parts.append(column.in_(values))
+    return and_(true(), *parts, date_condition(query) if dates else true())
+
+
+def date_condition(query: Query) -> ColumnElement[bool]:
+    """The year and date filters, as date ranges (so the created_on index can serve them)."""
+    f, parts = query.filters, list[ColumnElement[bool]]()
     if f.years:
-        first, last = f.years  # as a date range, so the created_on index serves it
+        first, last = f.years
         parts.append(SearchEntry.created_on.between(date(first, 1, 1), date(last, 12, 31)))
     if f.dates:
         parts.append(SearchEntry.created_on.between(*f.dates))
@@ -132,11 +139,12 @@ class SqlSearchIndex(ABC):
         """(the rows to search — search_entry, perhaps joined with the backend's index —, the condition
         for every positive term and no negative one, the relevance score)."""
 
-    def _narrowing(self, query: Query, scope: Scope) -> ColumnElement[bool]:
-        """A condition implied by the scope and filters that the backend's text index can answer together with
-        the words: added where every match is read (the relevance page), left out where rows are read one by
-        one anyway (the sample, the newest-first walk)."""
-        return true()
+    def _ranked_condition(self, query: Query, scope: Scope, matches: ColumnElement[bool]) -> ColumnElement[bool]:
+        """The condition of the relevance pass, which reads every match (the search's condition by default); a
+        backend may add what its text index can answer together with the words, or keep the scope and date range
+        from its other indexes when the words' index already narrows them (the sample and the newest-first walk
+        read rows one by one and keep the search's condition)."""
+        return and_(scope_condition(scope), filter_condition(query), matches)
 
     @abstractmethod
     def _write_text(self, connection: Connection, keys: Sequence[str]) -> None:
@@ -201,7 +209,7 @@ class SqlSearchIndex(ABC):
                 page = [(row, NEWEST, 0.0) for row in connection.execute(
                     self._newest_page(source, condition, size, position)).all()]
             else:
-                narrowed = and_(condition, self._narrowing(query, scope))
+                narrowed = self._ranked_condition(query, scope, matches)
                 counts, page = self._relevance_page(connection, source, narrowed, Ranking(
                     self._exact_reference(query), score, size + 1, position))
                 estimated = None  # counted while ranking

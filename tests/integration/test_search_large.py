@@ -158,6 +158,36 @@ def test_units_and_years_are_looked_up_in_the_gin_index(index: PostgresSearchInd
                                                                                                    older.key}
 
 
+def test_a_ranked_search_asks_only_the_text_indexes(index: PostgresSearchIndex) -> None:
+    """The relevance pass reads every match, found by the GIN scans: the words' with the user's units and years,
+    a phrase's pairs. The scope and the date range are checked on those rows — not ANDed with a bitmap of every
+    entry of the user's units or of a whole year from the B-tree indexes — and a phrase's positions are checked
+    on the rows its pairs found, not asked of the tsv index (whose rows would each have their pairs computed)."""
+    said = "Die Gebühr für die Miete ist fällig."
+    ours, theirs = entry(1, "Bescheid", said), entry(2, "Bescheid", said, owning_unit="unit-b")
+    older = entry(3, "Bescheid", said, created_on=date(2025, 12, 31))
+    index.upsert([ours, theirs, older])
+    expected = {"miete year:2026": {ours.key}, '"gebühr für die miete"': {ours.key, older.key}}
+    plans = {}
+    with index.db.engine.connect() as connection:
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        for said_here, keys in expected.items():
+            query = parse_query(said_here)
+            condition = index._ranked_condition(query, UNIT_A, index._text_match(query)[1])
+            assert set(connection.scalars(select(ENTRY.c.key).where(condition))) == keys
+            compiled = select(ENTRY.c.id).where(condition).compile(
+                dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+            plans[said_here] = "\n".join(connection.exec_driver_sql("EXPLAIN " + str(compiled),
+                                                                    compiled.params).scalars())
+    for plan in plans.values():
+        assert "ix_search_entry_access" not in plan and "ix_search_entry_created_on" not in plan, plan
+    assert "ix_search_entry_tsv" in plans["miete year:2026"]
+    phrase = plans['"gebühr für die miete"']
+    assert "ix_search_entry_pairs" in phrase and "ix_search_entry_tsv" not in phrase, phrase
+    filters = [line for line in phrase.splitlines() if "Filter:" in line]
+    assert filters and not any("akte_lexeme_pairs" in line for line in filters)  # pairs: from the index alone
+
+
 def test_sqlite_can_estimate_from_every_kth_entry(tmp_path: Path) -> None:
     database = Database(f"sqlite:///{tmp_path / 'search.db'}")
     upgrade(database)
@@ -190,3 +220,10 @@ def test_settling_after_a_bulk_write_analyses_the_search_tables(index: PostgresS
             "SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables "
             "WHERE relname IN ('search_entry', 'search_term')")).all())
     assert analysed == {"search_entry": True, "search_term": True}
+    with index.db.engine.begin() as connection:  # nothing left in the GIN indexes' pending lists
+        pending = connection.execute(text(
+            "SELECT c.relname, gin_clean_pending_list(c.oid) FROM pg_class AS c JOIN pg_am AS m ON m.oid = c.relam "
+            "JOIN pg_index AS i ON i.indexrelid = c.oid WHERE m.amname = 'gin' "
+            "AND i.indrelid IN ('search_entry'::regclass, 'search_term'::regclass)")).all()
+    assert {name for name, _ in pending} >= {"ix_search_entry_tsv", "ix_search_entry_pairs", "ix_search_term_trgm"}
+    assert all(pages == 0 for _, pages in pending), pending
