@@ -38,8 +38,11 @@ from search.query import Term
 from search.sqlbase import like_pattern
 
 TSV: ColumnElement[str] = literal_column("search_entry.tsv")
-# the exact expression of ix_search_entry_pairs (migration 0012), so the planner uses that index
-PAIRS: ColumnElement[str] = literal_column("akte_lexeme_pairs(search_entry.tsv)")
+# the exact expression of ix_search_entry_pairs (migrations 0012, 0014), so the planner uses that index: the pairs
+# of neighbouring lexemes and the scope lexemes (which hold no position, so akte_lexeme_pairs leaves them out)
+PAIRS: ColumnElement[str] = literal_column(
+    "(akte_lexeme_pairs(search_entry.tsv) || array_to_tsvector(ARRAY['§u:' || search_entry.owning_unit, "
+    "'§y:' || extract(year FROM search_entry.created_on)::integer]))")
 # every entry's tsv holds two lexemes without position (migration 0013), which no text can yield:
 UNIT = "§u:"  # + its owning unit
 YEAR = "§y:"  # + the year it was created
@@ -74,9 +77,16 @@ def _tsquery(term: Term) -> ColumnElement[str]:
     return func.plainto_tsquery("german", term.text)
 
 
-def _lexemes(lexemes: Sequence[str], operator: str) -> ColumnElement[str]:
-    """A tsquery of `lexemes` taken as they are (already stemmed), joined by `operator` (| or &)."""
-    quoted = f" {operator} ".join("'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes)
+def _joined(lexemes: Sequence[str], operator: str) -> str:
+    return f" {operator} ".join("'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes)
+
+
+def _lexemes(lexemes: Sequence[str], operator: str, narrowing: Sequence[Sequence[str]] = ()) -> ColumnElement[str]:
+    """A tsquery of `lexemes` taken as they are (already stemmed), joined by `operator` (| or &), and — when
+    `narrowing` is given — one of each group of scope lexemes."""
+    quoted = _joined(lexemes, operator)
+    if narrowing:
+        quoted = " & ".join([f"({quoted})"] + [f"({_joined(group, '|')})" for group in narrowing])
     return cast(literal(quoted), TSQUERY)  # a cast keeps each quoted lexeme whole (to_tsquery would split pairs)
 
 
@@ -107,7 +117,10 @@ def phrase_pairs(connection: Connection, term: Term) -> list[str]:
     return list(found or [])
 
 
-def match_term(connection: Connection, term: Term) -> TermMatch:
+def match_term(connection: Connection, term: Term, narrowing: Sequence[Sequence[str]] = ()) -> TermMatch:
+    """`narrowing`: groups of scope lexemes (migration 0014 put them into the pairs index) of which a phrase's
+    entry holds one each — implied by the scope and filters, so the pairs index scan leaves other units' (years')
+    entries out before their rows are read."""
     if term.phrase:
         pairs = phrase_pairs(connection, term)
         if not pairs:
@@ -115,7 +128,7 @@ def match_term(connection: Connection, term: Term) -> TermMatch:
         # the positions are checked on the rows the pairs index found (ts_match_vq is what @@ calls, but the
         # planner asks no index for it): the tsv index would list every entry holding both words, and a page of
         # its results would have each row's pairs computed again (~0.1 ms a row) to recheck them
-        return TermMatch(and_(PAIRS.op("@@")(_lexemes(pairs, "&")), func.ts_match_vq(TSV, _tsquery(term))),
+        return TermMatch(and_(PAIRS.op("@@")(_lexemes(pairs, "&", narrowing)), func.ts_match_vq(TSV, _tsquery(term))),
                          _tsquery(term))
     lexemes = expand(connection, term)
     if lexemes is None:
@@ -129,8 +142,10 @@ def any_of(lexemes: Sequence[str]) -> ColumnElement[bool]:
     return TSV.op("@@")(_lexemes(lexemes, "|"))
 
 
-def match_terms(connection: Connection, terms: Sequence[Term]) -> dict[Term, TermMatch]:
+def match_terms(connection: Connection, terms: Sequence[Term],
+                narrowing: Sequence[Sequence[str]] = ()) -> dict[Term, TermMatch]:
+    """How each term matches; positive phrases narrowed by `narrowing` (see match_term)."""
     # with a LIMIT the planner guesses that a scan of the vocabulary stops early; the trigram index is what
     # makes the lookup fast (~1 ms rather than ~100 ms at a million words)
     connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-    return {term: match_term(connection, term) for term in terms}
+    return {term: match_term(connection, term, () if term.negated else narrowing) for term in terms}

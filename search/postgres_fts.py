@@ -40,6 +40,18 @@ PENDING_LISTS = text(
 MAX_YEARS = 50  # a wider year range is left to the date range alone
 
 
+def _scope_lexemes(query: Query, scope: Scope) -> list[list[str]]:
+    """Groups of scope lexemes (migration 0013) of which each entry the user may find holds one: of the user's
+    units, of the years asked for (a wider range is left to the date range alone)."""
+    groups = []
+    if scope.units:  # None: every unit, nothing to narrow
+        groups.append([UNIT + unit for unit in sorted(scope.units)])
+    years = query.filters.years
+    if years and years[1] - years[0] < MAX_YEARS:
+        groups.append([YEAR + str(year) for year in range(years[0], years[1] + 1)])
+    return groups
+
+
 class PostgresSearchIndex(SqlSearchIndex):
     name = "postgresql-fts"
     estimation: Estimation | None = Estimation()
@@ -62,9 +74,9 @@ class PostgresSearchIndex(SqlSearchIndex):
         sample = tablesample(ENTRY, func.system(percent), name="search_entry", seed=literal(0))
         return count_and_rank(connection, sample, ClauseAdapter(sample).traverse(condition), sample)[0]
 
-    def _text_match(self, query: Query) -> tuple[FromClause, ColumnElement[bool], ColumnElement[float]]:
+    def _text_match(self, query: Query, scope: Scope) -> tuple[FromClause, ColumnElement[bool], ColumnElement[float]]:
         with self.db.engine.connect() as connection:
-            matches = match_terms(connection, query.terms)
+            matches = match_terms(connection, query.terms, _scope_lexemes(query, scope))
         conditions = [matches[term].condition for term in query.positive]
         conditions += [not_(matches[term].condition) for term in query.negative]
         if not query.positive:
@@ -75,22 +87,18 @@ class PostgresSearchIndex(SqlSearchIndex):
         return ENTRY, and_(true(), *conditions), func.ts_rank_cd(TSV, combined).cast(Float)
 
     def _ranked_condition(self, query: Query, scope: Scope, matches: ColumnElement[bool]) -> ColumnElement[bool]:
-        """The user's units and the years asked for as scope lexemes (migration 0013), so the GIN scan for the
-        words leaves other units' and years' entries out before rows are read to rank them; a query of phrases
-        alone is found by the pairs index, which holds no scope lexemes. When the terms' indexes find the
-        matches, the scope and the date range are checked on those rows (IS TRUE: the same test, which the
-        planner does not answer from an index) — a bitmap of the user's units or of a whole year from the
-        B-tree indexes costs ~25 ms at a million entries and leaves out nothing the GIN scan kept."""
+        """The user's units and the years asked for as scope lexemes of tsv (migration 0013), so the GIN scan for
+        the words leaves other units' and years' entries out before rows are read to rank them (a phrase's pairs
+        are narrowed in the pairs index, see _text_match). When the terms' indexes find the matches, the scope
+        and the date range are checked on those rows (IS TRUE: the same test, which the planner does not answer
+        from an index) — a bitmap of the user's units or of a whole year from the B-tree indexes costs ~25 ms at
+        a million entries and leaves out nothing the GIN scan kept."""
         checked = and_(scope_condition(scope), date_condition(query))
         if query.positive:
             checked = checked.is_(True)
         conditions = [checked, filter_condition(query, dates=False), matches]
         if not query.positive or not all(term.phrase for term in query.positive):
-            if scope.units:  # None: every unit, nothing to narrow
-                conditions.append(any_of([UNIT + unit for unit in sorted(scope.units)]))
-            years = query.filters.years
-            if years and years[1] - years[0] < MAX_YEARS:
-                conditions.append(any_of([YEAR + str(year) for year in range(years[0], years[1] + 1)]))
+            conditions += [any_of(group) for group in _scope_lexemes(query, scope)]
         return and_(*conditions)
 
     def _write_text(self, connection: Connection, keys: Sequence[str]) -> None:

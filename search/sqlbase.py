@@ -135,9 +135,10 @@ class SqlSearchIndex(ABC):
         self.db = db
 
     @abstractmethod
-    def _text_match(self, query: Query) -> tuple[FromClause, ColumnElement[bool], ColumnElement[float]]:
+    def _text_match(self, query: Query, scope: Scope) -> tuple[FromClause, ColumnElement[bool], ColumnElement[float]]:
         """(the rows to search — search_entry, perhaps joined with the backend's index —, the condition
-        for every positive term and no negative one, the relevance score)."""
+        for every positive term and no negative one, the relevance score). A backend may narrow a term by what
+        `scope` implies (the scope condition still decides)."""
 
     def _ranked_condition(self, query: Query, scope: Scope, matches: ColumnElement[bool]) -> ColumnElement[bool]:
         """The condition of the relevance pass, which reads every match (the search's condition by default); a
@@ -193,7 +194,7 @@ class SqlSearchIndex(ABC):
 
     def search(self, query: Query, scope: Scope, *, size: int = 20, cursor: str | None = None) -> SearchResult:
         size = max(1, min(size, 100))
-        source, matches, score = self._text_match(query)
+        source, matches, score = self._text_match(query, scope)
         condition = and_(scope_condition(scope), filter_condition(query), matches)
         position = decode_cursor(cursor, 3) if cursor else None
         with self.db.engine.connect() as connection:

@@ -27,6 +27,7 @@ from sqlalchemy.sql import FromClause
 from sqlalchemy.sql.elements import ColumnClause
 
 from search.models import SearchEntry
+from search.ports import Scope
 from search.query import Query, Term
 from search.sqlbase import ENTRY, SqlSearchIndex, like_pattern
 
@@ -62,7 +63,7 @@ def _excluded(term: Term) -> ColumnElement[bool]:
 class SqliteSearchIndex(SqlSearchIndex):
     name = "sqlite-fts5"
 
-    def _text_match(self, query: Query) -> tuple[FromClause, ColumnElement[bool], ColumnElement[float]]:
+    def _text_match(self, query: Query, scope: Scope) -> tuple[FromClause, ColumnElement[bool], ColumnElement[float]]:
         indexed = [term for term in query.positive if _indexed(term)]
         parts = [_like(term) for term in query.positive if not _indexed(term)]
         parts += [_excluded(term) for term in query.negative]

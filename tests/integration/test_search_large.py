@@ -173,7 +173,7 @@ def test_a_ranked_search_asks_only_the_text_indexes(index: PostgresSearchIndex) 
         connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
         for said_here, keys in expected.items():
             query = parse_query(said_here)
-            condition = index._ranked_condition(query, UNIT_A, index._text_match(query)[1])
+            condition = index._ranked_condition(query, UNIT_A, index._text_match(query, UNIT_A)[1])
             assert set(connection.scalars(select(ENTRY.c.key).where(condition))) == keys
             compiled = select(ENTRY.c.id).where(condition).compile(
                 dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
