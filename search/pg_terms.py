@@ -4,8 +4,9 @@
   once with its german lexeme, words trigram-indexed; migration 0011) to its own lexeme and those of the words
   containing it ("Bauantrag", "Grundstücksteilungen" → grundstucksteil); the GIN index of `tsv` finds them.
 - A phrase is looked up by its pairs of neighbouring lexemes (a GIN index over every such pair of an entry,
-  an expression index of migration 0012), then checked by position in `tsv`: a phrase of two common words
-  reads the few entries holding that pair, not every entry holding both words.
+  an expression index of migration 0012, with the entry's scope lexemes since 0014), then checked by position in
+  `tsv`: a phrase of two common words reads the few entries of the user's units holding that pair, not every entry
+  holding both words.
 - Everything else — punctuation as in reference numbers, stop words, a part so short that hundreds of words
   contain it, a phrase of one lexeme — matches `tsv` or a substring of the text (pg_trgm's GIN index answers
   the LIKE), as every term once did.

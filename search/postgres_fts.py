@@ -3,7 +3,8 @@
 term matches is search/pg_terms.py; large results are estimated (search/estimate.py). The structures: the
 generated `tsv` column with GIN and the text's trigram index (migration 0005), the vocabulary `search_term`
 (0011) and the GIN expression index of pairs of neighbouring lexemes (0012). `tsv` holds each entry's owning unit
-and year as lexemes too (0013): a relevance-ranked search's index scan leaves other units out before rows are read.
+and year as lexemes too (0013), and so does the pairs index (0014): a relevance-ranked search's index scan leaves
+other units out before rows are read.
 """
 
 from __future__ import annotations
