@@ -141,9 +141,10 @@ class FileSystemBlobStore:
         self._refs_file(key).unlink(missing_ok=True)  # new content has one holder (a stale count would be wrong)
 
     def _make_folders(self, folder: Path) -> None:
-        """Create `sha256/ab/cd` as needed; a folder made here is made durable too (its parent fsynced), or a
-        crash could lose the folder — and the blob in it — after the transaction that refers to it committed."""
-        for level in (folder.parent, folder):
+        """Create `sha256/ab/cd` as needed (`sha256` too, should it have been removed); a folder made here is made
+        durable too (its parent fsynced), or a crash could lose the folder — and the blob in it — after the
+        transaction that refers to it committed."""
+        for level in (folder.parent.parent, folder.parent, folder):
             try:
                 level.mkdir()
             except FileExistsError:

@@ -425,3 +425,10 @@ def test_filesystem_makes_new_folders_durable_with_the_blob(filesystem: FileSyst
     synced.clear()
     filesystem.put(io.BytesIO(b"durable"))  # the same content again: nothing new on disk to sync but the upload
     assert [path.name.startswith("upload-") for path in synced] == [True]
+
+
+def test_filesystem_makes_its_blob_folder_again_when_it_was_removed(filesystem: FileSystemBlobStore) -> None:
+    (filesystem.root / "sha256").rmdir()  # empty: nothing stored yet
+    ref = filesystem.put(io.BytesIO(b"again"))
+    with filesystem.open(ref.key) as stream:
+        assert stream.read() == b"again"
