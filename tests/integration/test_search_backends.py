@@ -214,3 +214,22 @@ def test_a_huge_but_well_formed_cursor_just_ends_the_pages(filled: SearchIndex) 
 def test_impossible_filters_are_refused_clearly(text: str, message: str) -> None:
     with pytest.raises(ValidationFailed, match=message):
         parse_query(text)
+
+
+def test_pages_go_on_beyond_ten_thousand_hits(index: SearchIndex) -> None:
+    """Keyset pages, not an offset window: the 101st page of 100 (hits 10,001–10,050) comes, and every hit once."""
+    count = 10_050
+    entries = [entry(20_000 + n, f"Antrag {n}", f"Antrag Nummer {n}", created_on=date(2020, 1, 1 + n % 28))
+               for n in range(count)]
+    for start in range(0, count, 1000):
+        index.upsert(entries[start:start + 1000])
+    seen: list[str] = []
+    cursor = None
+    for _ in range(count // 100 + 2):
+        result = index.search(parse_query("antrag"), ADMIN, size=100, cursor=cursor)
+        seen.extend(hit.key for hit in result.hits)
+        cursor = result.next_cursor
+        if cursor is None:
+            break
+    assert cursor is None and len(seen) == count > 10_000
+    assert set(seen) == {item.key for item in entries}
